@@ -1,0 +1,44 @@
+# The README's commands. Each one does all of its own set-up, idempotently:
+# a second run skips what is already done.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: test train lab docs docs-serve bench install data clean help
+
+help:
+	@echo "make test        every check CI runs (installs what it needs first)"
+	@echo "make train       train the course model on Fashion-MNIST and print the test accuracy"
+	@echo "make lab         Jupyter Lab on nbs/ with the project's environment"
+	@echo "make docs        build the docs site into _docs/ (make docs-serve to browse it)"
+	@echo "make bench       run the benchmark scripts in bench/"
+
+# --- set-up ---------------------------------------------------------------
+install: $(STAMP)
+
+$(STAMP): setup.py settings.ini
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+data: install
+	@bash tools/ensure_data.sh $(BIN)/python
+
+# --- the commands ---------------------------------------------------------
+test: data
+	@$(BIN)/python tools/check_nbs.py
+
+train: data
+	$(BIN)/accel-sgd train $(ARGS)
+
+lab: data
+	$(BIN)/jupyter lab --notebook-dir=nbs
+
+bench: data
+	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf _proc _docs runs .pytest_cache

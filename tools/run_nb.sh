@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Execute notebooks in place so their outputs (plots, tables) are stored, clean them the way
+# CI expects, and export the library.   Usage: tools/run_nb.sh nbs/00_data.ipynb [...]
+# Draft a new notebook as a jupytext percent script, then: .venv/bin/jupytext --to ipynb draft.py -o nbs/NN_name.ipynb
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for nb in "$@"; do
+  echo "== running $nb"
+  start=$(date +%s)
+  .venv/bin/jupyter nbconvert --to notebook --execute --inplace \
+    --ExecutePreprocessor.timeout=3600 --ExecutePreprocessor.kernel_name=python3 "$nb"
+  .venv/bin/nbdev_clean --fname "$nb"
+  echo "   done in $(( $(date +%s) - start )) s"
+done
+.venv/bin/nbdev_export
