@@ -6,13 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test train lab docs docs-serve bench install data clean help
+.PHONY: test train lab docs docs-serve bench install data browser clean help
 
 help:
 	@echo "make test        every check CI runs (installs what it needs first)"
 	@echo "make train       train the course model on Fashion-MNIST and print the test accuracy"
 	@echo "make lab         Jupyter Lab on nbs/ with the project's environment"
-	@echo "make docs        build the docs site into _docs/ (make docs-serve to browse it)"
+	@echo "make docs        build the docs site into _docs/ (make docs-serve to browse it on localhost)"
 	@echo "make bench       run the benchmark scripts in bench/"
 
 # --- set-up ---------------------------------------------------------------
@@ -27,8 +27,12 @@ $(STAMP): setup.py settings.ini
 data: install
 	@bash tools/ensure_data.sh $(BIN)/python
 
+# Chromium for the docs browser test (Debian's package, as root), npm for the local MathJax.
+browser:
+	@bash tools/ensure_docs_tools.sh
+
 # --- the commands ---------------------------------------------------------
-test: data
+test: data browser
 	@$(BIN)/python tools/check_nbs.py
 
 train: data
@@ -36,6 +40,15 @@ train: data
 
 lab: data
 	$(BIN)/jupyter lab --notebook-dir=nbs
+
+DOCS_PORT ?= 8000
+docs: install
+	@bash tools/ensure_docs_tools.sh npm
+	$(BIN)/python tools/build_docs.py
+
+docs-serve: docs
+	@echo "serving _docs/ on http://127.0.0.1:$(DOCS_PORT)/  (Ctrl-C to stop)"
+	$(BIN)/python -m http.server $(DOCS_PORT) --bind 127.0.0.1 --directory _docs
 
 bench: data
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -1,0 +1,496 @@
+"""Build the docs site into `_docs/` from the notebooks and their stored outputs, without Quarto.
+
+    python tools/build_docs.py [--force]      (what `make docs` runs)
+
+1. nbdev's own processing, as `nbdev_docs` does it before Quarto: `refresh_quarto_yml`,
+   `_build_modidx`, then `proc_nbs` writes `_proc/` (show_doc API blocks rendered, hidden and
+   exported cells removed, frontmatter parsed). It is cached: only changed notebooks are redone.
+2. Each processed notebook becomes one page in `_proc/_sphinx/`, named like nbdev names it
+   (`00_data.ipynb` -> `data.html`, the names in `_modidx.py`'s doc links), with Quarto's
+   notation turned into MyST: frontmatter -> title and description, `#| echo: false` ->
+   `remove-input`, show_doc output -> an API block, callouts -> admonitions, `---` rules,
+   `{target="_blank"}` attributes, links to notebooks and to the doc host made relative.
+3. A local MathJax 3 (the npm package, fetched once with `npm pack` into a cache) is served
+   from `_static/mathjax/`: the site needs no network to typeset its maths.
+4. Sphinx + myst-nb (execution off) + sphinx-book-theme write the HTML into `_docs/`.
+
+Writes `_proc/_sphinx/manifest.json` (pages in course order, titles, API blocks) for
+tools/docs_test.py. Exits non-zero if a step fails or Sphinx warns.
+"""
+from __future__ import annotations
+import ast, json, os, re, shutil, subprocess, sys, tarfile, tempfile, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONF_DIR = ROOT/'docs_src'
+PROC = ROOT/'_proc'
+SRC = PROC/'_sphinx'            # the Sphinx sources this script writes (gitignored with _proc/)
+DOCTREES = PROC/'_doctrees'
+HTML = PROC/'_html'             # Sphinx writes here (myst-nb puts its images beside it), then
+OUT = ROOT/'_docs'              # the site is mirrored into _docs/ (keeping the test's _screens/)
+MATHJAX_VERSION = '3.2.2'
+# What the site needs from the mathjax package: the TeX + CommonHTML component, its fonts, the
+# TeX extensions it autoloads, and the accessibility parts its menu loads on demand.
+MATHJAX_PARTS = ['tex-chtml.js', 'output/chtml/fonts/woff-v2', 'input/tex/extensions', 'ui', 'a11y', 'sre']
+
+
+def log(msg): print(f'[docs] {msg}', flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Quarto notation -> MyST. Pure functions on strings, shared with tools/make_readme.py.
+# --------------------------------------------------------------------------------------------
+_re_fence = re.compile(r'^\s*(`{3,}|~{3,})')
+
+
+def map_text_lines(md: str, f) -> str:
+    "Apply `f` to the lines of `md` outside fenced code blocks (f: list of lines -> list of lines)."
+    out, chunk, fence = [], [], None
+    for line in md.split('\n'):
+        m = _re_fence.match(line)
+        if fence is None and m:
+            out += f(chunk); chunk = []; fence = m.group(1); out.append(line)
+        elif fence is not None:
+            out.append(line)
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not line.strip()[len(m.group(1)):].strip():
+                fence = None
+        else: chunk.append(line)
+    return '\n'.join(out + f(chunk))
+
+
+_re_link = re.compile(r'(\]\()([^)\s]+)((?:\s+"[^"]*")?\))')
+_re_href = re.compile(r'''(\bhref=["'])([^"']+)(["'])''')
+_re_attrs_after_link = re.compile(r'(\]\([^)]*\))\{[^}\n]*\}')
+_re_heading_attrs = re.compile(r'^(#{1,6}\s.*?)\s*\{[^}\n]*\}\s*$')
+_re_div_open = re.compile(r'^(:{3,})\s*\{([^}]*)\}\s*$|^(:{3,})\s*([\w-]+)\s*$')
+_re_div_close = re.compile(r'^:{3,}\s*$')
+_re_rule = re.compile(r'^\s{0,3}(-{3,}|\*{3,}|_{3,})\s*$')
+CALLOUTS = {'note', 'tip', 'warning', 'important', 'caution'}
+
+
+def rewrite_links(md: str, target) -> str:
+    "Rewrite every markdown link and html href target with `target(url) -> url`."
+    md = _re_link.sub(lambda m: m.group(1) + target(m.group(2)) + m.group(3), md)
+    return _re_href.sub(lambda m: m.group(1) + target(m.group(2)) + m.group(3), md)
+
+
+def _fenced_divs(lines, warn):
+    "Parse pandoc fenced divs (`::: {.callout-note}` ... `:::`) into a tree of str lines and dict nodes."
+    root = {'attrs': None, 'body': []}; stack = [root]
+    for line in lines:
+        m = _re_div_open.match(line)
+        if m:
+            node = {'attrs': (m.group(2) if m.group(2) is not None else '.' + m.group(4)).strip(), 'body': []}
+            stack[-1]['body'].append(node); stack.append(node)
+        elif _re_div_close.match(line) and len(stack) > 1: stack.pop()
+        else: stack[-1]['body'].append(line)
+    if len(stack) > 1: warn(f'unclosed fenced div `::: {{{stack[-1]["attrs"]}}}`')
+    return root['body']
+
+
+def _depth(body): return max([1 + _depth(n['body']) for n in body if isinstance(n, dict)], default=0)
+
+
+def _render_divs(body, warn, admonition) -> list[str]:
+    out = []
+    for node in body:
+        if isinstance(node, str): out.append(node); continue
+        attrs, inner = node['attrs'], list(node['body'])
+        kind = re.search(r'\.callout-(\w+)', attrs)
+        if not kind:   # a layout div (columns, margins, panels): keep its content, drop the fence
+            warn(f'fenced div `::: {{{attrs}}}` has no equivalent here: its content is shown plainly')
+            out += _render_divs(inner, warn, admonition); continue
+        kind = kind.group(1) if kind.group(1) in CALLOUTS else 'note'
+        title = re.search(r'title="([^"]*)"', attrs)
+        title = title.group(1) if title else None
+        first = next((i for i, l in enumerate(inner) if not (isinstance(l, str) and not l.strip())), None)
+        if title is None and first is not None and isinstance(inner[first], str) and re.match(r'#{1,6}\s', inner[first]):
+            title = inner.pop(first).lstrip('#').strip()   # Quarto takes a leading heading as the title
+        out += admonition(kind, title, _render_divs(inner, warn, admonition), _depth(node['body']))
+    return out
+
+
+def myst_admonition(kind, title, lines, depth):
+    colons = ':' * (3 + depth)
+    head = [f'{colons}{{admonition}} {title}', f':class: {kind}'] if title else [f'{colons}{{{kind}}}']
+    return ['', *head, *lines, colons, '']
+
+
+def gfm_alert(kind, title, lines, depth):
+    "A GitHub alert (`> [!NOTE]`), for the README."
+    body = ([f'**{title}**', ''] if title else []) + lines
+    while body and not body[-1].strip(): body.pop()
+    return ['', f'> [!{kind.upper()}]', *[f'> {l}'.rstrip() for l in body], '']
+
+
+def quarto_to_myst(md: str, target=lambda u: u, warn=print, admonition=myst_admonition) -> str:
+    "Convert the Quarto-isms of a markdown cell: fenced-div callouts, rules, attribute braces, links."
+    def fix(lines):
+        lines = _render_divs(_fenced_divs(lines, warn), warn, admonition)
+        out = []
+        for i, line in enumerate(lines):
+            prev_blank = i == 0 or not lines[i-1].strip()
+            if _re_rule.match(line) and prev_blank and admonition is myst_admonition:
+                out += ['<hr class="rule">', '']     # a transition would upset docutils' sections
+                continue
+            line = _re_heading_attrs.sub(r'\1', line)
+            out.append(_re_attrs_after_link.sub(r'\1', line))
+        return out
+    return rewrite_links(map_text_lines(md, fix), target)
+
+
+# --------------------------------------------------------------------------------------------
+# Pages
+# --------------------------------------------------------------------------------------------
+_re_directive = re.compile(r'^\s*#\s*\|\s?(.*)$')
+
+
+def split_directives(src: str):
+    "Quarto/nbdev `#|` options at the top of a code cell -> (dict, remaining source)."
+    lines, opts = src.split('\n'), {}
+    while lines and _re_directive.match(lines[0]):
+        opt = _re_directive.match(lines.pop(0)).group(1).strip()
+        k, _, v = opt.partition(':')
+        opts[k.strip()] = v.strip().strip('"\'')
+    return opts, '\n'.join(lines).strip('\n')
+
+
+def class_names(lib: Path) -> set[str]:
+    "Qualified names of the classes defined in the library (show_doc prints them as `def`)."
+    names = set()
+    for py in lib.rglob('*.py'):
+        try: tree = ast.parse(py.read_text(encoding='utf-8'))
+        except SyntaxError: continue
+        def walk(body, prefix=''):
+            for node in body:
+                if isinstance(node, ast.ClassDef):
+                    names.add(prefix + node.name); walk(node.body, prefix + node.name + '.')
+        walk(tree.body)
+    return names
+
+
+_re_sig = re.compile(r'^(async def|def) ([\w.]+)\(\n(.*?)\n\)(.*)$', re.S)
+
+
+def tidy_signature(sig: str, is_class: bool) -> str:
+    "Undo fastcore 1.x's show_doc quirks: `def` for classes, `args:VAR_POSITIONAL`, `x:NoneType=None`, blank lines."
+    sig = sig.strip('\n')
+    sig = re.sub(r'(\w+):VAR_POSITIONAL', r'*\1', sig)
+    sig = re.sub(r'(\w+):VAR_KEYWORD', r'**\1', sig)
+    sig = re.sub(r'(\w+):NoneType=None', r'\1=None', sig)
+    m = _re_sig.match(sig)
+    if m:
+        kw, name, params, rest = m.groups()
+        params = [p for p in params.split('\n') if p.strip()]
+        if is_class: kw = 'class'
+        if not params: sig = f'{kw} {name}(){rest}'
+        elif len(params) == 1 and '#' not in params[0] and len(name) + len(params[0]) < 90:
+            sig = f'{kw} {name}({params[0].strip()}){rest}'
+        else: sig = f'{kw} {name}(\n' + '\n'.join(params) + f'\n){rest}'
+    if is_class: sig = re.sub(r'\):$', ')', sig)
+    return sig
+
+
+_re_showdoc_md = re.compile(
+    r'^\s*(?:---\s*\n)?\s*(?:\[source\]\(([^)]+)\)\{[^}]*\}\s*\n)?\s*(#{1,6}) (.+?)\n(.*)$', re.S)
+
+
+def api_block(md: str, classes: set[str], target) -> tuple[str, dict]:
+    "show_doc's markdown -> an anchored heading and a bordered `api-block` container (and its facts)."
+    m = _re_showdoc_md.match(md)
+    if not m: raise ValueError(f'unexpected show_doc output:\n{md}')
+    source, hashes, name, rest = m.groups()
+    name = name.strip()
+    anchor = name.lower()            # the anchor nbdev puts in _modidx.py's doc links
+    def fix_sig(sm):
+        return sm.group(1) + tidy_signature(sm.group(2), name in classes or name.split('.')[-1] in classes) + '\n' + sm.group(3)
+    body = re.sub(r'(```python\n)(.*?)\n(```)', fix_sig, rest, count=1, flags=re.S).strip()
+    body = rewrite_links(_re_attrs_after_link.sub(r'\1', body), target)
+    fence = '`' * max(4, 1 + max((len(r) for r in re.findall(r'`+', body)), default=0))
+    src_link = f'<a class="api-source reference external" href="{source}" target="_blank" rel="noopener">source</a>\n\n' if source else ''
+    # docs_src/conf.py gives the heading's section the id `anchor` (nbdev's, as in _modidx.py's links)
+    md = f'{hashes} {name}\n\n{fence}{{container}} api-block\n{src_link}{body}\n{fence}\n'
+    return md, {'name': name, 'anchor': anchor, 'source': source}
+
+
+def has_math(md: str) -> bool:
+    "Does markdown hold LaTeX (dollar or \\begin{} maths outside code)?"
+    prose = re.sub(r'^\s*(`{3,}|~{3,}).*?^\s*\1', '', md, flags=re.S | re.M)   # fenced code
+    prose = re.sub(r'(`+).+?\1', '', prose, flags=re.S)      # inline code
+    # pandoc's rule for $: a non-space right after the opening one and right before the closing
+    # one, which is not followed by a digit (so `$5 and $10` is not maths)
+    return bool(re.search(r'\$\$.+?\$\$|(?<![\\$])\$[^\s$][^$]*?(?<![\s\\])\$(?![\d$])|\\begin\{', prose, re.S))
+
+
+def page_name(nb_path: Path, front: dict) -> str:
+    "The page's file name without `.html`: nbdev's (frontmatter `output-file`, else the number prefix dropped)."
+    if front.get('output-file'): return Path(front['output-file']).with_suffix('').name
+    return re.sub(r'^\d+[a-zA-Z0-9]*_', '', nb_path.stem.lower())
+
+
+def convert_notebook(nb, target, classes: set[str], warn, gfm: bool = False) -> tuple[object, dict]:
+    """One processed notebook -> the notebook myst-nb renders (or, `gfm`, the one the README is
+    written from), and the facts the browser test checks."""
+    import nbformat
+    cells, info = [], {'title': None, 'description': None, 'api': [], 'math': False, 'code_cells': 0, 'outputs': 0}
+    admonition = gfm_alert if gfm else myst_admonition
+    for cell in nb.cells:
+        if cell.cell_type == 'raw':
+            src = cell.source.strip()
+            if src.startswith('---') and info['title'] is None:     # nbdev's frontmatter
+                import yaml
+                front = yaml.safe_load(src.strip('-')) or {}
+                info['title'], info['description'] = front.get('title'), front.get('description')
+                head = f'# {info["title"]}\n' if info['title'] else ''
+                if info['description']:
+                    head += (f'\n> {info["description"]}\n' if gfm else
+                             f'\n```{{container}} page-description\n{info["description"]}\n```\n')
+                if head: cells.append(nbformat.v4.new_markdown_cell(head))
+            elif src: warn('a raw cell is not shown (raw cells have no HTML form)')
+            continue
+        if cell.cell_type == 'markdown':
+            if 'THIS FILE WAS AUTOGENERATED' in cell.source: continue
+            src = quarto_to_myst(cell.source, target, warn, admonition)
+            if has_math(src): info['math'] = True
+            if info['title'] is None and (m := re.match(r'#\s+(.+)', src)): info['title'] = m.group(1).strip()
+            new = nbformat.v4.new_markdown_cell(src)
+            if cell.get('attachments'): new['attachments'] = cell['attachments']
+            cells.append(new); continue
+        # code cells
+        opts, src = split_directives(cell.source)
+        if opts.get('include') == 'false': continue
+        tags = set(cell.metadata.get('tags', []))
+        outputs = list(cell.get('outputs', []))
+        if opts.get('warning') == 'false':
+            outputs = [o for o in outputs if not (o.output_type == 'stream' and o.name == 'stderr')]
+        if opts.get('output') == 'asis':     # markdown outputs become part of the page
+            rest = []
+            for o in outputs:
+                md = o.get('data', {}).get('text/markdown') if o.output_type in ('execute_result', 'display_data') else None
+                if md is None: rest.append(o); continue
+                md = ''.join(md) if isinstance(md, list) else md
+                if re.match(r'\s*(---\s*)?(\[source\]\([^)]*\)\{[^}]*\}\s*)?#{1,6} ', md) and 'show_doc' in src:
+                    if gfm: md = rewrite_links(_re_attrs_after_link.sub(r'\1', md), target)
+                    else:
+                        md, api = api_block(md, classes, target)
+                        info['api'].append(api)
+                else: md = quarto_to_myst(md, target, warn, admonition)
+                if opts.get('echo') != 'false' and src:
+                    cells.append(nbformat.v4.new_code_cell(src, metadata={'tags': ['remove-output']}))
+                    src = ''
+                cells.append(nbformat.v4.new_markdown_cell(md))
+            if not rest: continue
+            outputs = rest
+        if opts.get('echo') == 'false' or not src.strip(): tags.add('remove-input')
+        if opts.get('output') == 'false': tags.add('remove-output')
+        if opts.get('code-fold') in ('true', 'True'): tags.add('hide-input')
+        meta = {'tags': sorted(tags)} if tags else {}
+        if opts.get('code-fold') in ('true', 'True') and opts.get('code-summary'):
+            meta['mystnb'] = {'code_prompt_show': opts['code-summary'], 'code_prompt_hide': opts['code-summary']}
+        if opts.get('fig-cap') or opts.get('fig-alt'):
+            mystnb = meta.setdefault('mystnb', {})
+            if opts.get('fig-cap'): mystnb['figure'] = {'caption': opts['fig-cap']}
+            if opts.get('fig-alt'): mystnb['image'] = {'alt': opts['fig-alt']}
+        for o in outputs:   # widgets have no state in a static page
+            if 'data' in o: o['data'].pop('application/vnd.jupyter.widget-view+json', None)
+        outputs = [o for o in outputs if o.output_type not in ('execute_result', 'display_data') or o.get('data')]
+        if not src.strip() and not outputs: continue
+        new = nbformat.v4.new_code_cell(src, metadata=meta)
+        new.outputs, new.execution_count = outputs, cell.get('execution_count')
+        info['code_cells'] += bool(src.strip()); info['outputs'] += len(outputs)
+        cells.append(new)
+    new_nb = nbformat.v4.new_notebook(cells=cells)
+    new_nb.metadata = {'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'},
+                       'language_info': {'name': 'python', 'pygments_lexer': 'ipython3'}}
+    return new_nb, info
+
+
+def course_order(nbs: list[Path], readme_nb: str) -> list[Path]:
+    "The index (README) notebook first, then the others by file name (00_, 01_, ...)."
+    return sorted(nbs, key=lambda p: (p.name != readme_nb, p.name))
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    if path.exists() and path.read_text(encoding='utf-8') == text: return False
+    path.parent.mkdir(parents=True, exist_ok=True); path.write_text(text, encoding='utf-8'); return True
+
+
+def make_sources(cfg) -> dict:
+    "Write the Sphinx sources from `_proc/`; return the manifest (pages in order, titles, API blocks)."
+    import nbformat, yaml
+    from nbdev.doclinks import nbglob
+    nbs = course_order([PROC/p.relative_to(cfg.nbs_path) for p in nbglob(cfg.nbs_path, func=Path)], cfg.readme_nb)
+    # page names first: links between pages are rewritten with them
+    fronts, names = {}, {}
+    for p in nbs:
+        nb = nbformat.read(p, as_version=4)
+        raw = next((c.source for c in nb.cells if c.cell_type == 'raw' and c.source.strip().startswith('---')), '')
+        fronts[p] = yaml.safe_load(raw.strip().strip('-')) or {} if raw else {}
+        names[p] = 'index' if p.name == cfg.readme_nb else page_name(p, fronts[p])
+    dupes = {n for n in names.values() if list(names.values()).count(n) > 1}
+    if dupes: raise SystemExit(f'two notebooks would make the same page {sorted(dupes)}: rename one')
+    by_nb = {p.name: n for p, n in names.items()}
+    doc_url = (cfg.doc_host.rstrip('/') + '/' + cfg.doc_baseurl.strip('/')).rstrip('/') + '/'
+
+    def target(url: str) -> str:
+        if url.startswith(doc_url): return url[len(doc_url):] or 'index.html'
+        if re.match(r'^[a-z][a-z0-9+.-]*:|^#|^/', url): return url
+        path, hash_, anchor = url.partition('#')
+        if Path(path).name in by_nb: return by_nb[Path(path).name] + '.html' + hash_ + anchor
+        return url
+
+    classes = class_names(cfg.lib_path)
+    manifest, keep = {'pages': []}, {'manifest.json'}
+    for p in nbs:
+        problems = []
+        nb, info = convert_notebook(nbformat.read(p, as_version=4), target, classes, problems.append)
+        for msg in problems: log(f'{p.name}: {msg}')
+        if names[p] == 'index':     # the sidebar: every page, in course order
+            toc = '\n'.join(names[q] for q in nbs if names[q] != 'index')
+            nb.cells.append(nbformat.v4.new_markdown_cell(f'```{{toctree}}\n:hidden:\n:maxdepth: 1\n\n{toc}\n```'))
+        write_if_changed(SRC/f'{names[p]}.ipynb', nbformat.writes(nb))
+        keep.add(f'{names[p]}.ipynb')
+        manifest['pages'].append({'page': f'{names[p]}.html', 'notebook': p.name,
+                                  'title': info['title'] or names[p], 'description': info['description'],
+                                  'math': info['math'], 'api': info['api'],
+                                  'code_cells': info['code_cells'], 'outputs': info['outputs']})
+    # files the notebooks refer to (images...), as proc_nbs copied them
+    for f in PROC.rglob('*'):
+        rel = f.relative_to(PROC)
+        if (f.is_file() and rel.parts[0] not in ('_sphinx', '_doctrees') and f.suffix not in ('.ipynb', '.yml')
+                and not any(part.startswith('.') for part in rel.parts)):
+            keep.add(str(rel))
+            if not (SRC/rel).exists() or (SRC/rel).read_bytes() != f.read_bytes():
+                (SRC/rel).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(f, SRC/rel)
+    for f in list(SRC.rglob('*')):   # notebooks that went away
+        if f.is_file() and str(f.relative_to(SRC)) not in keep: f.unlink()
+    manifest['exported'] = exported_symbols(cfg)
+    write_if_changed(SRC/'manifest.json', json.dumps(manifest, indent=1))
+    return manifest
+
+
+def exported_symbols(cfg) -> list[dict]:
+    "Each module's `__all__`, with its kind and the doc page nbdev's `_modidx.py` gives it."
+    import importlib
+    sys.path.insert(0, str(cfg.config_path))
+    modidx = importlib.import_module(f'{cfg.lib_name}._modidx')
+    importlib.reload(modidx)
+    syms = []
+    for py in sorted(cfg.lib_path.glob('*.py')):
+        if py.name.startswith('_'): continue
+        tree = ast.parse(py.read_text(encoding='utf-8'))
+        kinds = {n.name: 'class' if isinstance(n, ast.ClassDef) else 'function'
+                 for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        names = next((ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
+                      and any(getattr(t, 'id', None) == '__all__' for t in n.targets)), [])
+        mod = f'{cfg.lib_name}.{py.stem}'
+        for name in names:
+            doc = modidx.d['syms'].get(mod, {}).get(f'{mod}.{name}')
+            syms.append({'module': mod, 'name': name, 'kind': kinds.get(name, 'data'),
+                         'doc': doc[0] if doc else None})
+    return syms
+
+
+# --------------------------------------------------------------------------------------------
+# MathJax, fetched from the npm registry once
+# --------------------------------------------------------------------------------------------
+def mathjax_dir() -> Path:
+    "A local copy of MathJax's es5 build: $ACCEL_SGD_MATHJAX, or fetched with `npm pack` into the cache."
+    if os.environ.get('ACCEL_SGD_MATHJAX'):
+        d = Path(os.environ['ACCEL_SGD_MATHJAX'])
+        if not (d/'tex-chtml.js').exists(): raise SystemExit(f'ACCEL_SGD_MATHJAX={d} has no tex-chtml.js')
+        return d
+    cache = Path(os.environ.get('XDG_CACHE_HOME', Path.home()/'.cache'))/'accel_sgd'/f'mathjax-{MATHJAX_VERSION}'
+    if (cache/'tex-chtml.js').exists(): return cache
+    npm = shutil.which('npm')
+    if not npm:
+        raise SystemExit('MathJax is needed for the maths and `npm` is not installed: install Node.js '
+                         '(`apt-get install -y npm`), or set ACCEL_SGD_MATHJAX to a MathJax 3 es5 directory')
+    log(f'fetching mathjax@{MATHJAX_VERSION} from the npm registry (once)')
+    with tempfile.TemporaryDirectory() as tmp:
+        res = subprocess.run([npm, 'pack', f'mathjax@{MATHJAX_VERSION}', '--silent'], cwd=tmp,
+                             capture_output=True, text=True)
+        tgz = next(Path(tmp).glob('mathjax-*.tgz'), None)
+        if res.returncode or not tgz:
+            raise SystemExit(f'npm pack mathjax@{MATHJAX_VERSION} failed:\n{res.stdout}{res.stderr}')
+        with tarfile.open(tgz) as tar:
+            members = [m for m in tar.getmembers() if m.name.startswith('package/es5/')]
+            tar.extractall(tmp, members=members, filter='data')
+        es5, part = Path(tmp)/'package'/'es5', cache.with_name(cache.name + '.part')
+        shutil.rmtree(part, ignore_errors=True)
+        for rel in MATHJAX_PARTS:
+            s, d = es5/rel, part/rel
+            d.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(s, d) if s.is_dir() else shutil.copy2(s, d)
+        shutil.rmtree(cache, ignore_errors=True); part.rename(cache)
+    return cache
+
+
+# --------------------------------------------------------------------------------------------
+def process_notebooks(cfg, force: bool = False) -> Path:
+    "nbdev's docs processing into `_proc/`, as `nbdev_docs` runs it before Quarto; cached."
+    from nbdev.quarto import refresh_quarto_yml
+    from nbdev.doclinks import _build_modidx
+    from nbdev.serve import proc_nbs
+    refresh_quarto_yml()          # nbs/nbdev.yml (and _quarto.yml if missing): Quarto's view of the site
+    _build_modidx()               # the doc links that show_doc, the pages and the test use
+    # proc_nbs redoes only notebooks newer than their processed copy, but show_doc's links come
+    # from _modidx.py: when that changes, every notebook is processed again.
+    modidx = (cfg.lib_path/'_modidx.py').read_bytes() if (cfg.lib_path/'_modidx.py').exists() else b''
+    stamp = PROC/'_modidx.stamp'
+    if not stamp.exists() or stamp.read_bytes() != modidx: force = True
+    os.environ.setdefault('OMP_NUM_THREADS', '1')
+    proc_nbs(cfg.nbs_path, n_workers=0, force=force)   # in-process: ~3x faster than spawning workers
+    stamp.write_bytes(modidx)
+    return PROC
+
+
+def mirror(src: Path, dst: Path, keep=()):
+    "Make `dst` hold exactly the files of `src` (copying only what changed), leaving the `keep` folders alone."
+    dst.mkdir(parents=True, exist_ok=True)
+    want = {f.relative_to(src) for f in src.rglob('*') if f.is_file()}
+    for f in sorted(dst.rglob('*'), reverse=True):
+        rel = f.relative_to(dst)
+        if rel.parts[0] in keep: continue
+        if f.is_file() and rel not in want: f.unlink()
+        elif f.is_dir() and not any(f.iterdir()): f.rmdir()
+    for rel in want:
+        s, d = src/rel, dst/rel
+        if d.exists() and d.stat().st_size == s.stat().st_size and d.stat().st_mtime >= s.stat().st_mtime: continue
+        d.parent.mkdir(parents=True, exist_ok=True); shutil.copy2(s, d)
+
+
+def build(force: bool = False, quiet: bool = False) -> dict:
+    "Every step; returns the manifest. Raises SystemExit with a message when a step fails."
+    os.chdir(ROOT)
+    from nbdev.config import get_config
+    cfg = get_config()
+    t0 = time.time()
+    process_notebooks(cfg, force)
+    t1 = time.time()
+    SRC.mkdir(parents=True, exist_ok=True)
+    manifest = make_sources(cfg)
+    static = PROC/'_static_mathjax'
+    mj = mathjax_dir()
+    if not (static/'mathjax'/'tex-chtml.js').exists():
+        shutil.rmtree(static, ignore_errors=True); shutil.copytree(mj, static/'mathjax')
+    os.environ['ACCEL_SGD_DOCS_STATIC'] = str(static)
+    t2 = time.time()
+    from sphinx.cmd.build import build_main
+    warnings = PROC/'sphinx-warnings.txt'
+    args = ['-b', 'html', '-c', str(CONF_DIR), '-d', str(DOCTREES), '-w', str(warnings), '--keep-going',
+            '-j', '1', *(['-q'] if quiet else []), *(['-E'] if force else []), str(SRC), str(HTML)]
+    rc = build_main(args)
+    text = warnings.read_text() if warnings.exists() else ''
+    mirror(HTML, OUT, keep={'_screens'})
+    t3 = time.time()
+    log(f'{len(manifest["pages"])} pages into {OUT.relative_to(ROOT)}/ in {t3-t0:.1f} s '
+        f'(nbdev processing {t1-t0:.1f} s, sources {t2-t1:.1f} s, sphinx {t3-t2:.1f} s)')
+    if rc or text.strip():
+        raise SystemExit(f'sphinx-build failed (exit {rc}) or warned:\n{text}')
+    (OUT/'.nojekyll').touch()
+    return manifest
+
+
+if __name__ == '__main__':
+    build(force='--force' in sys.argv, quiet='--quiet' in sys.argv)
