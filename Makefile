@@ -44,7 +44,7 @@ lab: data
 DOCS_PORT ?= 8000
 docs: install
 	@bash tools/ensure_docs_tools.sh npm
-	$(BIN)/python tools/build_docs.py
+	$(BIN)/python tools/build_docs.py --quiet
 
 docs-serve: docs
 	@echo "serving _docs/ on http://127.0.0.1:$(DOCS_PORT)/  (Ctrl-C to stop)"

@@ -68,6 +68,20 @@ _re_rule = re.compile(r'^\s{0,3}(-{3,}|\*{3,}|_{3,})\s*$')
 CALLOUTS = {'note', 'tip', 'warning', 'important', 'caution'}
 
 
+_re_code_span = re.compile(r'(`+).+?\1')
+_re_inline_math_punct = re.compile(r'(?<![\\$])(\$[^\s$][^$]*?(?<![\s\\])\$)(?![\d$])([,.;:!?)]+)')
+
+
+def keep_math_with_punctuation(line: str) -> str:
+    "`$B$,` -> `<span class=\"nowrap\">$B$,</span>`: typeset maths is an inline block, and a line may break before its comma."
+    parts, last = [], 0
+    for m in _re_code_span.finditer(line):
+        parts.append(_re_inline_math_punct.sub(r'<span class="nowrap">\1\2</span>', line[last:m.start()]))
+        parts.append(m.group(0)); last = m.end()
+    parts.append(_re_inline_math_punct.sub(r'<span class="nowrap">\1\2</span>', line[last:]))
+    return ''.join(parts)
+
+
 def rewrite_links(md: str, target) -> str:
     "Rewrite every markdown link and html href target with `target(url) -> url`."
     md = _re_link.sub(lambda m: m.group(1) + target(m.group(2)) + m.group(3), md)
@@ -134,7 +148,8 @@ def quarto_to_myst(md: str, target=lambda u: u, warn=print, admonition=myst_admo
                 out += ['<hr class="rule">', '']     # a transition would upset docutils' sections
                 continue
             line = _re_heading_attrs.sub(r'\1', line)
-            out.append(_re_attrs_after_link.sub(r'\1', line))
+            line = _re_attrs_after_link.sub(r'\1', line)
+            out.append(keep_math_with_punctuation(line) if admonition is myst_admonition else line)
         return out
     return rewrite_links(map_text_lines(md, fix), target)
 
@@ -354,16 +369,17 @@ def make_sources(cfg) -> dict:
                                   'title': info['title'] or names[p], 'description': info['description'],
                                   'math': info['math'], 'api': info['api'],
                                   'code_cells': info['code_cells'], 'outputs': info['outputs']})
-    # files the notebooks refer to (images...), as proc_nbs copied them
-    for f in PROC.rglob('*'):
-        rel = f.relative_to(PROC)
-        if (f.is_file() and rel.parts[0] not in ('_sphinx', '_doctrees') and f.suffix not in ('.ipynb', '.yml')
-                and not any(part.startswith('.') for part in rel.parts)):
+    # files the notebooks refer to (images...): what is in nbs/ beside them, as proc_nbs copies it
+    for f in cfg.nbs_path.rglob('*'):
+        rel = f.relative_to(cfg.nbs_path)
+        if (f.is_file() and f.suffix not in ('.ipynb', '.yml', '.py')
+                and not any(part[0] in '._' for part in rel.parts)):
             keep.add(str(rel))
             if not (SRC/rel).exists() or (SRC/rel).read_bytes() != f.read_bytes():
                 (SRC/rel).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(f, SRC/rel)
-    for f in list(SRC.rglob('*')):   # notebooks that went away
+    for f in sorted(SRC.rglob('*'), reverse=True):   # notebooks and files that went away
         if f.is_file() and str(f.relative_to(SRC)) not in keep: f.unlink()
+        elif f.is_dir() and not any(f.iterdir()): f.rmdir()
     manifest['exported'] = exported_symbols(cfg)
     write_if_changed(SRC/'manifest.json', json.dumps(manifest, indent=1))
     return manifest

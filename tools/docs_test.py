@@ -320,6 +320,8 @@ def converter_selftest() -> list[str]:
     expect(tidy_signature('def f(\n    x:NoneType=None, # the x\n):', False), 'def f(\n    x=None, # the x\n):', 'docments kept')
     expect([has_math(s) for s in ['$a_i$', '$$x$$', '`$HOME`', 'costs $5 and $10', '```\n$x$\n```', '\\begin{align}']],
            [True, True, False, False, False, True], 'maths detection')
+    expect(quarto_to_myst('size $B$, then `$x$,` and $5, $a$'), 'size <span class="nowrap">$B$,</span> then `$x$,` and $5, $a$',
+           'maths kept with its punctuation')
     return problems
 
 
