@@ -96,5 +96,23 @@ def _api_anchors(app, doctree):
         sec['ids'].insert(0, anchor); owner[anchor] = sec
 
 
+# --- Quarto's heading ids too: a link written for the nbdev/Quarto site (`#finding-the-files-
+# load_fashion_mnist`: pandoc keeps `_` and `.`) also works here, where docutils says `load-fashion-mnist`.
+def _pandoc_id(text):
+    import re
+    s = re.sub(r'[^\w\s.-]', '', text.strip().lower())
+    return re.sub(r'^[^a-z]+', '', re.sub(r'\s+', '-', s))
+
+
+def _quarto_ids(app, doctree):
+    from docutils import nodes
+    owner = {i for n in doctree.findall(nodes.Element) for i in n.get('ids', [])}
+    for sec in doctree.findall(nodes.section):
+        title = next(iter(sec.findall(nodes.title)), None)
+        qid = _pandoc_id(title.astext()) if title is not None else ''
+        if qid and qid not in owner: sec['ids'].append(qid); owner.add(qid)
+
+
 def setup(app):
     app.connect('doctree-read', _api_anchors, priority=100)   # before the TOC is collected
+    app.connect('doctree-read', _quarto_ids, priority=101)

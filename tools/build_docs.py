@@ -456,7 +456,10 @@ def process_notebooks(cfg, force: bool = False) -> Path:
     stamp = PROC/'_modidx.stamp'
     if not stamp.exists() or stamp.read_bytes() != modidx: force = True
     os.environ.setdefault('OMP_NUM_THREADS', '1')
-    proc_nbs(cfg.nbs_path, n_workers=0, force=force)   # in-process: ~3x faster than spawning workers
+    try: proc_nbs(cfg.nbs_path, n_workers=0, force=force)   # in-process: ~3x faster than spawning workers
+    except Exception as e:
+        import traceback; traceback.print_exc()
+        raise SystemExit(f'nbdev could not process the notebooks for the docs: {e}') from e
     stamp.write_bytes(modidx)
     return PROC
 
