@@ -4,6 +4,7 @@
 # Draft a new notebook as a jupytext percent script, then: .venv/bin/jupytext --to ipynb draft.py -o nbs/NN_name.ipynb
 set -euo pipefail
 cd "$(dirname "$0")/.."
+.venv/bin/nbdev_export   # first too: a notebook may run code (a subprocess) that imports its own module
 for nb in "$@"; do
   echo "== running $nb"
   start=$(date +%s)
