@@ -320,6 +320,23 @@ def convert_notebook(nb, target, classes: set[str], warn, gfm: bool = False) -> 
     return new_nb, info
 
 
+_re_page_anchor = re.compile(r'(\]\(|href=")([\w.-]+\.html)#([^)"\s]+)')
+
+
+def method_links_to_class(md: str, api_anchors: dict, where: str) -> str:
+    """nbdev links every backticked `Class.method` to `#class.method`, which exists only if the
+    notebook shows `show_doc(Class.method)`; otherwise the link goes to the class's API block."""
+    def fix(m):
+        page, anchor = m.group(2), m.group(3)
+        if page in api_anchors and anchor not in api_anchors[page] and '.' in anchor:
+            owner = anchor.rsplit('.', 1)[0]
+            if owner in api_anchors[page]:
+                log(f'{where}: `{anchor}` has no API block (no show_doc for it): its links go to `{owner}`')
+                return f'{m.group(1)}{page}#{owner}'
+        return m.group(0)
+    return _re_page_anchor.sub(fix, md)
+
+
 def course_order(nbs: list[Path], readme_nb: str) -> list[Path]:
     "The index (README) notebook first, then the others by file name (00_, 01_, ...)."
     return sorted(nbs, key=lambda p: (p.name != readme_nb, p.name))
@@ -355,7 +372,7 @@ def make_sources(cfg) -> dict:
         return url
 
     classes = class_names(cfg.lib_path)
-    manifest, keep = {'pages': []}, {'manifest.json'}
+    manifest, keep, pages = {'pages': []}, {'manifest.json'}, []
     for p in nbs:
         problems = []
         nb, info = convert_notebook(nbformat.read(p, as_version=4), target, classes, problems.append)
@@ -363,12 +380,17 @@ def make_sources(cfg) -> dict:
         if names[p] == 'index':     # the sidebar: every page, in course order
             toc = '\n'.join(names[q] for q in nbs if names[q] != 'index')
             nb.cells.append(nbformat.v4.new_markdown_cell(f'```{{toctree}}\n:hidden:\n:maxdepth: 1\n\n{toc}\n```'))
-        write_if_changed(SRC/f'{names[p]}.ipynb', nbformat.writes(nb))
-        keep.add(f'{names[p]}.ipynb')
+        pages.append((p, nb))
         manifest['pages'].append({'page': f'{names[p]}.html', 'notebook': p.name,
                                   'title': info['title'] or names[p], 'description': info['description'],
                                   'math': info['math'], 'api': info['api'],
                                   'code_cells': info['code_cells'], 'outputs': info['outputs']})
+    api_anchors = {pg['page']: {a['anchor'] for a in pg['api']} for pg in manifest['pages']}
+    for p, nb in pages:
+        for cell in nb.cells:
+            if cell.cell_type == 'markdown': cell.source = method_links_to_class(cell.source, api_anchors, p.name)
+        write_if_changed(SRC/f'{names[p]}.ipynb', nbformat.writes(nb))
+        keep.add(f'{names[p]}.ipynb')
     # files the notebooks refer to (images...): what is in nbs/ beside them, as proc_nbs copies it
     for f in cfg.nbs_path.rglob('*'):
         rel = f.relative_to(cfg.nbs_path)
