@@ -31,6 +31,8 @@ nb_number_source_lines = False
 myst_enable_extensions = ['dollarmath', 'amsmath', 'colon_fence', 'html_image', 'html_admonition']
 myst_dmath_allow_space = False              # pandoc's rule: `$5 and $10` is not maths
 myst_dmath_allow_digits = False
+myst_dmath_double_inline = True              # `$$...$$` inside a paragraph is display maths, as in Quarto
+
 myst_all_links_external = True               # links stay plain hrefs, as Quarto writes them;
                                              # the browser test checks that every one resolves
 myst_heading_anchors = 0
@@ -70,7 +72,6 @@ myst_update_mathjax = True
 suppress_warnings += ['myst.mathjax']        # myst adds its own classes to processHtmlClass: expected
 html_favicon = '_static/favicon.svg'
 
-
 # --- API blocks: the section of each show_doc heading gets nbdev's anchor as its id ---------
 # nbdev links to `page.html#learner.fit` (the name, lowercased: see _modidx.py); docutils would
 # call that section `learner-fit`. The docutils id stays as a second id, so both work. When a
@@ -95,14 +96,12 @@ def _api_anchors(app, doctree):
         if anchor in sec['ids']: sec['ids'].remove(anchor)
         sec['ids'].insert(0, anchor); owner[anchor] = sec
 
-
 # --- Quarto's heading ids too: a link written for the nbdev/Quarto site (`#finding-the-files-
 # load_fashion_mnist`: pandoc keeps `_` and `.`) also works here, where docutils says `load-fashion-mnist`.
 def _pandoc_id(text):
     import re
     s = re.sub(r'[^\w\s.-]', '', text.strip().lower())
     return re.sub(r'^[^a-z]+', '', re.sub(r'\s+', '-', s))
-
 
 def _quarto_ids(app, doctree):
     from docutils import nodes
@@ -111,7 +110,6 @@ def _quarto_ids(app, doctree):
         title = next(iter(sec.findall(nodes.title)), None)
         qid = _pandoc_id(title.astext()) if title is not None else ''
         if qid and qid not in owner: sec['ids'].append(qid); owner.add(qid)
-
 
 def setup(app):
     app.connect('doctree-read', _api_anchors, priority=100)   # before the TOC is collected

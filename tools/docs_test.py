@@ -156,6 +156,12 @@ PAGE_REPORT_JS = r'''
     mjx_errors: document.querySelectorAll('mjx-merror').length,
     raw_math: (text.match(/\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{/g) || []).length,
     raw_math_at: (text.match(/.{0,40}(\$\$|\\\(|\\\[|\\begin\{).{0,40}/) || [''])[0],
+    stray_dollars: [...document.querySelectorAll('mjx-container')].filter(m => {
+        const before = m.closest('.math') ? m.closest('.math').previousSibling : m.previousSibling;
+        const after = m.closest('.math') ? m.closest('.math').nextSibling : m.nextSibling;
+        return (before && before.nodeType === 3 && /\$\s*$/.test(before.nodeValue)) ||
+               (after && after.nodeType === 3 && /^\s*[,.;:]?\$/.test(after.nodeValue)); })
+      .map(m => (m.closest('p, li, td') || m).textContent.slice(0, 80)),
     leftovers: (text.match(/.{0,30}(:::|\{target=|\{\.callout|#\|\s|\{\{<).{0,30}/g) || []),
     code_directives: codeDirectives,
     api, sidebar: [...document.querySelectorAll('nav.bd-docs-nav a')].map(a => a.textContent.trim()),
@@ -268,6 +274,7 @@ def check_page(run: Run, page: dict, rep: dict, id_cache: dict):
         run.fail(name, 'the notebook has LaTeX but the page has no typeset maths (no mjx-container)')
     if rep['mjx_errors']: run.fail(name, f"{rep['mjx_errors']} MathJax errors (bad LaTeX?)")
     if rep['raw_math']: run.fail(name, f"raw LaTeX delimiters left in the text: ...{rep['raw_math_at']}...")
+    for s in rep['stray_dollars']: run.fail(name, f'a `$` is left beside typeset maths (unbalanced $ or $$?): {s!r}')
     for l in rep['leftovers']: run.fail(name, f'Quarto/markdown syntax shown as text: ...{l}...')
     if rep['code_directives']: run.fail(name, f"{rep['code_directives']} code cells still show `#|` directives")
     if rep['scroll_width'] > rep['inner_width'] + 1:
