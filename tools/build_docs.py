@@ -247,7 +247,8 @@ def convert_notebook(nb, target, classes: set[str], warn, gfm: bool = False) -> 
     """One processed notebook -> the notebook myst-nb renders (or, `gfm`, the one the README is
     written from), and the facts the browser test checks."""
     import nbformat
-    cells, info = [], {'title': None, 'description': None, 'api': [], 'math': False, 'code_cells': 0, 'outputs': 0}
+    cells, info = [], {'title': None, 'description': None, 'api': [], 'math': False, 'code_cells': 0, 'outputs': 0,
+                       'silent_prints': []}
     admonition = gfm_alert if gfm else myst_admonition
     for cell in nb.cells:
         if cell.cell_type == 'raw':
@@ -313,6 +314,7 @@ def convert_notebook(nb, target, classes: set[str], warn, gfm: bool = False) -> 
         new = nbformat.v4.new_code_cell(src, metadata=meta)
         new.outputs, new.execution_count = outputs, cell.get('execution_count')
         info['code_cells'] += bool(src.strip()); info['outputs'] += len(outputs)
+        if not outputs and prints_at_top_level(src): info['silent_prints'].append(src.strip().split('\n')[0][:80])
         cells.append(new)
     new_nb = nbformat.v4.new_notebook(cells=cells)
     new_nb.metadata = {'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'},
@@ -335,6 +337,19 @@ def method_links_to_class(md: str, api_anchors: dict, where: str) -> str:
                 return f'{m.group(1)}{page}#{owner}'
         return m.group(0)
     return _re_page_anchor.sub(fix, md)
+
+
+def prints_at_top_level(src: str) -> bool:
+    "Does this cell call print() outside any def/class (so running it must show something)?"
+    try: tree = ast.parse(src)
+    except SyntaxError: return False     # magics, shell lines
+    def walk(node):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)): continue
+            if isinstance(child, ast.Call) and getattr(child.func, 'id', None) == 'print': return True
+            if walk(child): return True
+        return False
+    return walk(tree)
 
 
 def course_order(nbs: list[Path], readme_nb: str) -> list[Path]:
@@ -384,7 +399,8 @@ def make_sources(cfg) -> dict:
         manifest['pages'].append({'page': f'{names[p]}.html', 'notebook': p.name,
                                   'title': info['title'] or names[p], 'description': info['description'],
                                   'math': info['math'], 'api': info['api'],
-                                  'code_cells': info['code_cells'], 'outputs': info['outputs']})
+                                  'code_cells': info['code_cells'], 'outputs': info['outputs'],
+                                  'silent_prints': info['silent_prints']})
     api_anchors = {pg['page']: {a['anchor'] for a in pg['api']} for pg in manifest['pages']}
     for p, nb in pages:
         for cell in nb.cells:

@@ -9,7 +9,8 @@ no extra package). For each page, once its scripts, images, fonts and maths have
   - every image decodes (`naturalWidth > 0`);
   - no internal link leads to a missing page or a missing #anchor;
   - every request stays on localhost (nothing from a CDN) and succeeds; no script throws;
-  - its notebook was committed with its outputs (code cells but no output at all fails);
+  - its notebook was committed with its outputs (no output at all, or a cell that calls print()
+    with no stored output, fails);
   - the maths is typeset: pages with LaTeX hold MathJax output, none holds a MathJax error or
     raw `$$`, `\\(`, `\\[` in its text; no Quarto syntax (`:::`, `{target=`, `#|`) is left;
   - the page does not scroll sideways at 1280 px (nothing overflows the layout);
@@ -273,6 +274,10 @@ def check_page(run: Run, page: dict, rep: dict, id_cache: dict):
     if page.get('code_cells', 0) >= 3 and page.get('outputs', 0) == 0:
         run.fail(name, f"{page['notebook']} has {page['code_cells']} code cells and no stored output: "
                        f"run `tools/run_nb.sh nbs/{page['notebook']}` and commit it with its outputs")
+    elif page.get('silent_prints'):
+        n = len(page['silent_prints'])
+        run.fail(name, f"{n} cell(s) of {page['notebook']} call print() but have no stored output "
+                       f"(first: {page['silent_prints'][0]!r}): run `tools/run_nb.sh nbs/{page['notebook']}`")
     if page['math'] and rep['mjx'] == 0:
         run.fail(name, 'the notebook has LaTeX but the page has no typeset maths (no mjx-container)')
     if rep['mjx_errors']: run.fail(name, f"{rep['mjx_errors']} MathJax errors (bad LaTeX?)")
