@@ -35,7 +35,7 @@ import build_docs  # noqa: E402
 SITE = build_docs.OUT
 SCREENS = SITE/'_screens'
 WIDTH, HEIGHT = 1280, 900
-MAX_SHOT_HEIGHT = 30000
+MAX_SHOT_HEIGHT = 80000
 
 
 def find_chromium() -> str | None:
