@@ -362,11 +362,13 @@ def write_if_changed(path: Path, text: str) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True); path.write_text(text, encoding='utf-8'); return True
 
 
-def make_sources(cfg) -> dict:
-    "Write the Sphinx sources from `_proc/`; return the manifest (pages in order, titles, API blocks)."
+def make_sources(cfg, failed: dict = {}) -> dict:
+    """Write the Sphinx sources from `_proc/`; return the manifest (pages in order, titles, API
+    blocks; the notebooks in `failed`, which nbdev could not process, are left out)."""
     import nbformat, yaml
     from nbdev.doclinks import nbglob
-    nbs = course_order([PROC/p.relative_to(cfg.nbs_path) for p in nbglob(cfg.nbs_path, func=Path)], cfg.readme_nb)
+    nbs = course_order([PROC/p.relative_to(cfg.nbs_path) for p in nbglob(cfg.nbs_path, func=Path)
+                        if p.name not in failed and (PROC/p.relative_to(cfg.nbs_path)).exists()], cfg.readme_nb)
     # page names first: links between pages are rewritten with them
     fronts, names = {}, {}
     for p in nbs:
@@ -419,6 +421,7 @@ def make_sources(cfg) -> dict:
         if f.is_file() and str(f.relative_to(SRC)) not in keep: f.unlink()
         elif f.is_dir() and not any(f.iterdir()): f.rmdir()
     manifest['exported'] = exported_symbols(cfg)
+    manifest['failed'] = dict(failed)
     write_if_changed(SRC/'manifest.json', json.dumps(manifest, indent=1))
     return manifest
 
@@ -481,25 +484,47 @@ def mathjax_dir() -> Path:
 
 
 # --------------------------------------------------------------------------------------------
-def process_notebooks(cfg, force: bool = False) -> Path:
-    "nbdev's docs processing into `_proc/`, as `nbdev_docs` runs it before Quarto; cached."
+def process_notebooks(cfg, force: bool = False) -> dict:
+    """nbdev's docs processing into `_proc/`, as `nbdev_docs` runs it before Quarto (`proc_nbs`'s
+    steps, one notebook at a time, so that one that fails does not stop the others); cached.
+    Returns {notebook name: error message} for the notebooks nbdev could not process."""
     from nbdev.quarto import refresh_quarto_yml
-    from nbdev.doclinks import _build_modidx
-    from nbdev.serve import proc_nbs
+    from nbdev.doclinks import _build_modidx, nbglob
+    import nbdev.serve, nbdev.serve_drv
     refresh_quarto_yml()          # nbs/nbdev.yml (and _quarto.yml if missing): Quarto's view of the site
     _build_modidx()               # the doc links that show_doc, the pages and the test use
-    # proc_nbs redoes only notebooks newer than their processed copy, but show_doc's links come
-    # from _modidx.py: when that changes, every notebook is processed again.
+    # Only notebooks newer than their processed copy are redone, but show_doc's links come from
+    # _modidx.py: when that changes, every notebook is processed again (as when settings.ini or
+    # nbdev changes, proc_nbs's own rule).
     modidx = (cfg.lib_path/'_modidx.py').read_bytes() if (cfg.lib_path/'_modidx.py').exists() else b''
     stamp = PROC/'_modidx.stamp'
     if not stamp.exists() or stamp.read_bytes() != modidx: force = True
+    PROC.mkdir(parents=True, exist_ok=True)
+    cache_mtime = PROC.stat().st_mtime
+    if force or cache_mtime < max(cfg.config_file.stat().st_mtime, Path(nbdev.serve.__file__).stat().st_mtime):
+        for f in PROC.glob('*'):
+            if f.is_file(): f.unlink()
+        cache_mtime = 0
+    files = nbglob(cfg.nbs_path, func=Path, file_glob='', file_re='')
+    files += [f for f in [cfg.nbs_path/'_quarto.yml'] if f.exists()]
     os.environ.setdefault('OMP_NUM_THREADS', '1')
-    try: proc_nbs(cfg.nbs_path, n_workers=0, force=force)   # in-process: ~3x faster than spawning workers
-    except Exception as e:
-        import traceback; traceback.print_exc()
-        raise SystemExit(f'nbdev could not process the notebooks for the docs: {e}') from e
+    failed = {}
+    for f in files:            # in-process: ~3x faster than proc_nbs's spawned workers
+        job = nbdev.serve._proc_file(f, cache=PROC, path=cfg.nbs_path, mtime=cache_mtime)
+        if not job: continue
+        try: nbdev.serve_drv.main(job)
+        except Exception as e:
+            os.environ.pop('IN_TEST', None)
+            job[1].unlink(missing_ok=True)      # no stale page for a notebook that fails
+            cause = e.__cause__ or e
+            failed[f.name] = f'{e}\n  -> {type(cause).__name__}: {cause}'
+            log(f'nbdev could not process {f.name}: {failed[f.name]}')
+    for f in files:            # failures from earlier runs, whose notebook has not changed since
+        if f.suffix == '.ipynb' and not (PROC/f.name).exists() and f.name not in failed:
+            failed[f.name] = 'nbdev could not process it (see the log above)'
+    PROC.touch()
     stamp.write_bytes(modidx)
-    return PROC
+    return failed
 
 
 def mirror(src: Path, dst: Path, keep=()):
@@ -517,16 +542,17 @@ def mirror(src: Path, dst: Path, keep=()):
         d.parent.mkdir(parents=True, exist_ok=True); shutil.copy2(s, d)
 
 
-def build(force: bool = False, quiet: bool = False) -> dict:
-    "Every step; returns the manifest. Raises SystemExit with a message when a step fails."
+def build(force: bool = False, quiet: bool = False, keep_going: bool = False) -> dict:
+    """Every step; returns the manifest. Raises SystemExit with a message when a step fails
+    (`keep_going`: a notebook nbdev cannot process is left out and listed in manifest['failed'])."""
     os.chdir(ROOT)
     from nbdev.config import get_config
     cfg = get_config()
     t0 = time.time()
-    process_notebooks(cfg, force)
+    failed = process_notebooks(cfg, force)
     t1 = time.time()
     SRC.mkdir(parents=True, exist_ok=True)
-    manifest = make_sources(cfg)
+    manifest = make_sources(cfg, failed)
     static = PROC/'_static_mathjax'
     mj = mathjax_dir()
     if not (static/'mathjax'/'tex-chtml.js').exists():
@@ -545,6 +571,9 @@ def build(force: bool = False, quiet: bool = False) -> dict:
         f'(nbdev processing {t1-t0:.1f} s, sources {t2-t1:.1f} s, sphinx {t3-t2:.1f} s)')
     if rc or text.strip():
         raise SystemExit(f'sphinx-build failed (exit {rc}) or warned:\n{text}')
+    if failed and not keep_going:
+        raise SystemExit('nbdev could not process ' + ', '.join(failed) + ': their pages are missing\n' +
+                         '\n'.join(f'{k}: {v}' for k, v in failed.items()))
     (OUT/'.nojekyll').touch()
     return manifest
 

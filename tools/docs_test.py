@@ -24,7 +24,7 @@ it never passes silently. Chromium: `make browser` installs Debian's package (as
 $CHROMIUM to a Chrome/Chromium binary.
 """
 from __future__ import annotations
-import base64, functools, http.server, json, os, re, select, shutil, subprocess, sys, tempfile, threading, time
+import base64, fcntl, functools, http.server, json, os, re, select, shutil, subprocess, sys, tempfile, threading, time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -49,17 +49,20 @@ class Chromium:
 
     def __init__(self, exe: str):
         self.profile = tempfile.mkdtemp(prefix='docs-test-chromium-')
-        to_child_r, self._to_child = os.pipe()
-        self._from_child, from_child_w = os.pipe()
+        # The pipe ends the child keeps go to fds 3 and 4 in the child only (dup2 in preexec_fn);
+        # in the parent they are moved above 10 first, so that neither dup2 clobbers the other.
+        high = lambda fd: (fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10), os.close(fd))[0]
+        to_child_r, self._to_child = map(high, os.pipe())
+        self._from_child, from_child_w = map(high, os.pipe())
 
-        def fds():   # in the child: fd 3 is what it reads, fd 4 what it writes
+        def fds():   # in the child: fd 3 is what it reads, fd 4 what it writes (dup2 makes them inheritable)
             os.dup2(to_child_r, 3); os.dup2(from_child_w, 4)
         flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic',
                  '--no-first-run', '--no-default-browser-check', '--disable-background-networking',
                  '--disable-component-update', '--disable-sync', '--disable-extensions', '--mute-audio',
                  '--hide-scrollbars', f'--user-data-dir={self.profile}', f'--window-size={WIDTH},{HEIGHT}',
                  '--remote-debugging-pipe', 'about:blank']
-        self.proc = subprocess.Popen([exe, *flags], preexec_fn=fds, pass_fds=(3, 4),
+        self.proc = subprocess.Popen([exe, *flags], preexec_fn=fds, close_fds=False,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_child_r); os.close(from_child_w)
         self._buf, self._id, self.events = b'', 0, []
@@ -348,7 +351,7 @@ def main():
     if problems:
         print('docs converter self-test FAILED:'); [print('   ', p) for p in problems]; return 1
     try:
-        manifest = build_docs.build(quiet=True) if '--no-build' not in args else \
+        manifest = build_docs.build(quiet=True, keep_going=True) if '--no-build' not in args else \
             json.loads((build_docs.SRC/'manifest.json').read_text())
     except SystemExit as e:
         print(f'docs build FAILED: {e}'); return 1
@@ -370,6 +373,8 @@ def main():
             n_api = len(rep['api'])
             print(f"  {page['page']:<24} {len(rep['images']):>3} images {len(rep['links']):>4} links "
                   f"{rep['mjx']:>4} formulas {n_api:>3} API blocks  {rep['height']:>6} px tall")
+        for nb, err in manifest.get('failed', {}).items():
+            run.fail(nb, f'nbdev could not process it, so it has no page: {err}')
         check_api(run, manifest)
         index = run.reports.get('index.html', {})
         want = [norm(p['title']) for p in manifest['pages']]
