@@ -13,12 +13,13 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 from nbdev.config import get_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_docs import class_names, convert_notebook, process_notebooks  # noqa: E402
+from build_docs import PROC, class_names, convert_notebook, process_notebooks  # noqa: E402
 
 
 def render_readme() -> str:
     cfg = get_config()
-    cache = process_notebooks(cfg)
+    failed = process_notebooks(cfg)
+    if cfg.readme_nb in failed: raise SystemExit(f'nbdev could not process {cfg.readme_nb}: {failed[cfg.readme_nb]}')
     nbs_dir = cfg.nbs_path.relative_to(cfg.config_path).as_posix()
     notebooks = {p.name for p in cfg.nbs_path.glob('*.ipynb')}
 
@@ -29,7 +30,7 @@ def render_readme() -> str:
         return url
 
     problems = []
-    nb, _ = convert_notebook(nbformat.read(cache/cfg.readme_nb, as_version=4), target,
+    nb, _ = convert_notebook(nbformat.read(PROC/cfg.readme_nb, as_version=4), target,
                              class_names(cfg.lib_path), problems.append, gfm=True)
     for p in problems: print(f'README: {p}', file=sys.stderr)
     exporter = MarkdownExporter()
