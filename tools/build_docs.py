@@ -484,6 +484,18 @@ def mathjax_dir() -> Path:
 
 
 # --------------------------------------------------------------------------------------------
+def _hint(err: str) -> str:
+    "What to change in a notebook whose cell failed under nbdev's docs processing."
+    src = err.split(':\n', 1)[-1]
+    if "__name__ == '__main__'" in src or '__name__ == "__main__"' in src:
+        return ("\n  hint: nbdev's docs processing runs every exported cell; mark the `if __name__ == '__main__'` "
+                "cell `#| eval: false` (it is still exported)")
+    if re.search(r'^\s*(import|from)\s', src, re.M):
+        return ("\n  hint: nbdev's docs processing runs every cell that contains an import: put the imports "
+                "in a cell of their own")
+    return ''
+
+
 def process_notebooks(cfg, force: bool = False) -> dict:
     """nbdev's docs processing into `_proc/`, as `nbdev_docs` runs it before Quarto (`proc_nbs`'s
     steps, one notebook at a time, so that one that fails does not stop the others); cached.
@@ -517,7 +529,7 @@ def process_notebooks(cfg, force: bool = False) -> dict:
             os.environ.pop('IN_TEST', None)
             job[1].unlink(missing_ok=True)      # no stale page for a notebook that fails
             cause = e.__cause__ or e
-            failed[f.name] = f'{e}\n  -> {type(cause).__name__}: {cause}'
+            failed[f.name] = f'{e}\n  -> {type(cause).__name__}: {cause}' + _hint(str(e))
             log(f'nbdev could not process {f.name}: {failed[f.name]}')
     for f in files:            # failures from earlier runs, whose notebook has not changed since
         if f.suffix == '.ipynb' and not (PROC/f.name).exists() and f.name not in failed:
