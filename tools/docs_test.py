@@ -1,6 +1,6 @@
 """Build the docs site and test it in a real browser (headless Chromium): run by `make test`.
 
-    python tools/docs_test.py [--no-build] [--keep-going]
+    python tools/docs_test.py [--no-build]     (--no-build: test the site as it is)
 
 The site (`_docs/`, built by tools/build_docs.py) is served on localhost and every page is opened
 in headless Chromium, driven over the DevTools protocol (`--remote-debugging-pipe`: no driver,
@@ -297,6 +297,7 @@ def check_page(run: Run, page: dict, rep: dict, id_cache: dict):
 
 def check_api(run: Run, manifest: dict):
     "Every exported function and class has its API block where _modidx.py's doc link points."
+    missing_pages = {build_docs.page_name(Path(nb), {}) + '.html' for nb in manifest.get('failed', {})}
     blocks = {}
     for path, rep in run.reports.items():
         for a in rep['api']: blocks[(path, a['id'])] = a
@@ -306,6 +307,7 @@ def check_api(run: Run, manifest: dict):
         if not sym['doc']:
             run.fail('API', f'{where} ({sym["kind"]}) is exported but has no doc link in _modidx.py (run nbdev_export)'); continue
         page, _, anchor = sym['doc'].partition('#')
+        if page in missing_pages: continue    # its notebook failed: reported above
         a = blocks.get((page, anchor))
         if a is None:
             run.fail('API', f'{where}: no API block at {sym["doc"]} (is its show_doc hidden, or the cell not exported?)')
