@@ -13,7 +13,8 @@ no extra package). For each page, once its scripts, images, fonts and maths have
     with no stored output, fails);
   - the maths is typeset: pages with LaTeX hold MathJax output, none holds a MathJax error or
     raw `$$`, `\\(`, `\\[` in its text; no Quarto syntax (`:::`, `{target=`, `#|`) is left;
-  - the page does not scroll sideways at 1280 px (nothing overflows the layout);
+  - the page does not scroll sideways at 1280 px, and no code block hides long lines behind a
+    scrollbar (they wrap);
   - a full-page screenshot goes to `_docs/_screens/<page>.png`.
 And for the site: every function and class in a module's `__all__` has its API block (heading,
 signature, source link) at the address `_modidx.py` gives it; the sidebar lists every page in
@@ -173,6 +174,8 @@ PAGE_REPORT_JS = r'''
     code_directives: codeDirectives,
     api, sidebar: [...document.querySelectorAll('nav.bd-docs-nav a')].map(a => a.textContent.trim()),
     scroll_width: document.scrollingElement.scrollWidth, inner_width: window.innerWidth,
+    hidden_code: [...document.querySelectorAll('article pre')].filter(p => p.scrollWidth > p.clientWidth + 2)
+                   .map(p => p.textContent.trim().split('\n')[0].slice(0, 60)),
     height: Math.ceil(document.scrollingElement.scrollHeight),
   });
 })()
@@ -290,6 +293,7 @@ def check_page(run: Run, page: dict, rep: dict, id_cache: dict):
     if rep['code_directives']: run.fail(name, f"{rep['code_directives']} code cells still show `#|` directives")
     if rep['scroll_width'] > rep['inner_width'] + 1:
         run.fail(name, f"the page scrolls sideways: {rep['scroll_width']} px wide in a {rep['inner_width']} px window")
+    for c in rep['hidden_code']: run.fail(name, f'a code block hides its long lines behind a scrollbar: {c!r}')
     for a in rep['api']:
         if not a['signature'].lstrip().startswith(('def ', 'class ', 'async def ')):
             run.fail(name, f"API block #{a['id']} has no signature")
