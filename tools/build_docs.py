@@ -362,6 +362,14 @@ def write_if_changed(path: Path, text: str) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True); path.write_text(text, encoding='utf-8'); return True
 
 
+def git_ignored(folder: Path) -> set[Path]:
+    "The files under `folder` that git ignores (none when this is not a git checkout)."
+    res = subprocess.run(['git', 'ls-files', '--others', '--ignored', '--exclude-standard', '-z', '.'],
+                         cwd=folder, capture_output=True, text=True)
+    if res.returncode: return set()
+    return {folder/p for p in res.stdout.split('\0') if p}
+
+
 def make_sources(cfg, failed: dict = {}) -> dict:
     """Write the Sphinx sources from `_proc/`; return the manifest (pages in order, titles, API
     blocks; the notebooks in `failed`, which nbdev could not process, are left out)."""
@@ -409,10 +417,12 @@ def make_sources(cfg, failed: dict = {}) -> dict:
             if cell.cell_type == 'markdown': cell.source = method_links_to_class(cell.source, api_anchors, p.name)
         write_if_changed(SRC/f'{names[p]}.ipynb', nbformat.writes(nb))
         keep.add(f'{names[p]}.ipynb')
-    # files the notebooks refer to (images...): what is in nbs/ beside them, as proc_nbs copies it
+    # files the notebooks refer to (images...): what is in nbs/ beside them, as proc_nbs copies
+    # it, less what git ignores (run outputs, checkpoints)
+    ignored = git_ignored(cfg.nbs_path)
     for f in cfg.nbs_path.rglob('*'):
         rel = f.relative_to(cfg.nbs_path)
-        if (f.is_file() and f.suffix not in ('.ipynb', '.yml', '.py')
+        if (f.is_file() and f.suffix not in ('.ipynb', '.yml', '.py') and f not in ignored
                 and not any(part[0] in '._' for part in rel.parts)):
             keep.add(str(rel))
             if not (SRC/rel).exists() or (SRC/rel).read_bytes() != f.read_bytes():
