@@ -527,7 +527,8 @@ def process_notebooks(cfg, force: bool = False) -> dict:
         for f in PROC.glob('*'):
             if f.is_file(): f.unlink()
         cache_mtime = 0
-    files = nbglob(cfg.nbs_path, func=Path, file_glob='', file_re='')
+    ignored = git_ignored(cfg.nbs_path)
+    files = [f for f in nbglob(cfg.nbs_path, func=Path, file_glob='', file_re='') if f not in ignored]
     files += [f for f in [cfg.nbs_path/'_quarto.yml'] if f.exists()]
     os.environ.setdefault('OMP_NUM_THREADS', '1')
     failed = {}
