@@ -4,6 +4,9 @@
 # Draft a new notebook as a jupytext percent script, then: .venv/bin/jupytext --to ipynb draft.py -o nbs/NN_name.ipynb
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# CI runs each notebook with one intra-op thread (tools/check_nbs.py); store outputs made the same way,
+# since some float results differ with the thread count. Override with OMP_NUM_THREADS=2 tools/run_nb.sh ...
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 .venv/bin/nbdev_export   # first too: a notebook may run code (a subprocess) that imports its own module
 for nb in "$@"; do
   echo "== running $nb"
