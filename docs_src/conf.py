@@ -27,6 +27,7 @@ language = 'en'
 nb_execution_mode = 'off'
 nb_merge_streams = True                      # consecutive prints show as one block
 nb_output_stderr = 'show'
+nb_render_markdown_format = 'myst'            # markdown outputs (display(Markdown(...))) get tables and maths
 nb_number_source_lines = False
 myst_enable_extensions = ['dollarmath', 'amsmath', 'colon_fence', 'html_image', 'html_admonition']
 myst_dmath_allow_space = False              # pandoc's rule: `$5 and $10` is not maths

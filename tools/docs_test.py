@@ -170,7 +170,7 @@ PAGE_REPORT_JS = r'''
         return (before && before.nodeType === 3 && /\$\s*$/.test(before.nodeValue)) ||
                (after && after.nodeType === 3 && /^\s*[,.;:]?\$/.test(after.nodeValue)); })
       .map(m => (m.closest('p, li, td') || m).textContent.slice(0, 80)),
-    leftovers: (text.match(/.{0,30}(:::|\{target=|\{\.callout|#\|\s|\{\{<).{0,30}/g) || []),
+    leftovers: (text.match(/.{0,30}(:::|\{target=|\{\.callout|#\|\s|\{\{<|\|\s*:?-{3,}:?\s*\|).{0,30}/g) || []),
     code_directives: codeDirectives,
     api, sidebar: [...document.querySelectorAll('nav.bd-docs-nav a')].map(a => a.textContent.trim()),
     scroll_width: document.scrollingElement.scrollWidth, inner_width: window.innerWidth,
