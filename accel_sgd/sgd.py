@@ -152,7 +152,7 @@ class ParamSchedCB(Callback):
                  per:str='batch', # 'batch': before each training batch; 'epoch': before each epoch
                 ):
         if per not in ('batch', 'epoch'): raise ValueError(f"ParamSchedCB: per must be 'batch' or 'epoch', got {per!r}")
-        self.scheds, self.per = dict(scheds), per
+        self.scheds, self.per, self.steps_done = dict(scheds), per, 0
 
     def before_fit(self):
         for i, group in enumerate(self.learn.opt.param_groups):
@@ -160,6 +160,13 @@ class ParamSchedCB(Callback):
                 if name == 'mom' and get_momentum(group) is None or name != 'mom' and name not in group:
                     hypers = sorted(k for k in group if k != 'params')
                     raise KeyError(f"ParamSchedCB: param group {i} has no {name!r} to schedule; its hyper-parameters are {hypers}")
+        dl = self.learn.dls.train
+        self.total_steps = self.learn.n_epochs * len(dl) if hasattr(dl, '__len__') else None
+        self.steps_done = 0   # a resumed fit gets its count back from the checkpoint (load_state_dict)
+
+    def position(self) -> float:
+        "Where training is, from 0 to 1: the share of the fit's optimizer steps taken so far."
+        return self.steps_done / self.total_steps if self.total_steps else self.learn.pct_train
 
     def _set(self, pos:float):
         for group in self.learn.opt.param_groups:
@@ -168,9 +175,13 @@ class ParamSchedCB(Callback):
                 else: group[name] = sched(pos)
 
     def before_batch(self):
-        if self.per == 'batch' and self.learn.training: self._set(self.learn.pct_train)
+        if self.per == 'batch' and self.learn.training: self._set(self.position())
+    def after_step(self): self.steps_done += 1   # not reached when the step was cancelled (e.g. an fp16 overflow)
     def before_epoch(self):
         if self.per == 'epoch': self._set(self.learn.epoch / self.learn.n_epochs)
+
+    def state_dict(self): return {'steps_done': self.steps_done}
+    def load_state_dict(self, state): self.steps_done = state['steps_done']
 
 class OneCycleCB(ParamSchedCB):
     "1cycle (`one_cycle`) per batch: the learning rate up then down, the momentum down then up."
@@ -179,15 +190,19 @@ class OneCycleCB(ParamSchedCB):
         super().__init__(one_cycle(max_lr, div, final_div, pct_start, moms), per='batch')
 
 class TorchSchedCB(Callback):
-    "Run a `torch.optim.lr_scheduler`: `sched(opt)` makes it when the fit starts; it steps after every training batch or epoch."
+    "Run a `torch.optim.lr_scheduler`: `sched(opt)` makes it when the fit starts; it steps after every optimizer step or epoch."
     order = 10
     in_lr_find = False
     def __init__(self, sched:Callable, # e.g. partial(torch.optim.lr_scheduler.OneCycleLR, max_lr=0.1, total_steps=1000)
                  per:str='batch'):
         if per not in ('batch', 'epoch'): raise ValueError(f"TorchSchedCB: per must be 'batch' or 'epoch', got {per!r}")
-        self.sched, self.per = sched, per
+        self.sched, self.per, self.scheduler = sched, per, None
     def before_fit(self): self.scheduler = self.sched(self.learn.opt)
-    def after_batch(self):
-        if self.per == 'batch' and self.learn.training: self.scheduler.step()
+    def after_step(self):   # not reached when the step was cancelled (e.g. an fp16 overflow)
+        if self.per == 'batch': self.scheduler.step()
     def after_epoch(self):
         if self.per == 'epoch': self.scheduler.step()
+    # the scheduler's own state, so that `Checkpoint` can save and restore it (nothing before the first fit)
+    def state_dict(self): return self.scheduler.state_dict() if self.scheduler is not None else {}
+    def load_state_dict(self, state):
+        if state: self.scheduler.load_state_dict(state)
