@@ -13,7 +13,7 @@ help:
 	@echo "make train       train the course model on Fashion-MNIST and print the test accuracy"
 	@echo "make lab         Jupyter Lab on nbs/ with the project's environment"
 	@echo "make docs        build the docs site into _docs/ (make docs-serve to browse it on localhost)"
-	@echo "make bench       run the benchmark scripts in bench/"
+	@echo "make bench       the quick benchmark scripts in bench/ (BENCH=\"...\" to choose)"
 
 # --- set-up ---------------------------------------------------------------
 install: $(STAMP)
@@ -50,8 +50,11 @@ docs-serve: docs
 	@echo "serving _docs/ on http://127.0.0.1:$(DOCS_PORT)/  (Ctrl-C to stop)"
 	$(BIN)/python -m http.server $(DOCS_PORT) --bind 127.0.0.1 --directory _docs
 
+# The quick side-by-side timings (minutes); the long ones (time_to_accuracy.py, resnet.py: an hour)
+# are run from nbs/06_benchmarks.ipynb or by hand: make bench BENCH="time_to_accuracy resnet"
+BENCH ?= data_loader learner_overhead optimizer_step train_loop
 bench: data
-	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@for f in $(BENCH); do echo "== bench/$$f.py"; OMP_NUM_THREADS=1 $(BIN)/python bench/$$f.py || exit 1; done
 
 clean:
 	rm -rf _proc _docs runs .pytest_cache
