@@ -1,7 +1,7 @@
 """What the benchmark scripts in bench/ share: the machine they ran on, the lock that keeps two timing
 runs from overlapping, the models and the two data paths (in-memory slices, and a DataLoader over a
 TensorDataset as fastai and plain PyTorch use), and a quiet import of fastai."""
-import contextlib, fcntl, os, platform, statistics, time, warnings
+import contextlib, fcntl, os, platform, random, statistics, time, warnings
 from functools import partial
 from types import SimpleNamespace
 
@@ -81,7 +81,7 @@ def loader_dls(bs:int, device, seed:int=42, fastai:bool=False, valid_bs:int|None
     if fastai:
         from fastai.data.core import DataLoaders as FastaiDataLoaders
         from fastai.data.load import DataLoader as FastaiDataLoader
-        torch.manual_seed(seed)
+        torch.manual_seed(seed); random.seed(seed)   # fastai's DataLoader draws its shuffling seed from Python's random
         return FastaiDataLoaders(FastaiDataLoader(train, bs=bs, shuffle=True, drop_last=drop_last), FastaiDataLoader(valid, bs=valid_bs),
                                  device=torch.device(device))
     g = torch.Generator().manual_seed(seed)
