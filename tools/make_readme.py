@@ -23,8 +23,15 @@ def render_readme() -> str:
     nbs_dir = cfg.nbs_path.relative_to(cfg.config_path).as_posix()
     notebooks = {p.name for p in cfg.nbs_path.glob('*.ipynb')}
 
+    # nbdev links a name in backticks to its page on the docs host (settings.ini's doc_host), which a
+    # reader of the README may not have: such a link goes to the notebook that defines the name instead
+    docs_url = cfg.doc_host.rstrip('/') + '/' + cfg.doc_baseurl.strip('/') + '/'
+    page_nb = {re.sub(r'^\d+[a-z]?_', '', Path(n).stem): n for n in notebooks}
+
     def target(url: str) -> str:   # a notebook's link, made to work from the repository root
         path, hash_, anchor = url.partition('#')
+        if url.startswith(docs_url) and Path(path).stem in page_nb:
+            return f'{nbs_dir}/{page_nb[Path(path).stem]}'
         if not re.match(r'^[a-z][a-z0-9+.-]*:|^[#/]', url) and Path(path).name in notebooks:
             return f'{nbs_dir}/{Path(path).name}{hash_}{anchor}'
         return url
