@@ -42,7 +42,8 @@ def run_notebooks(globs):
     from nbdev.doclinks import nbglob
     from nbdev.test import test_nb
     cfg = get_config()
-    files = sorted({f.absolute() for g in (globs or [None]) for f in nbglob(g, as_path=True)})
+    files = sorted({f.absolute() for g in (globs or ['*.ipynb']) for f in nbglob(file_glob=g, as_path=True)})
+    if not files: raise SystemExit(f"no notebook in {cfg.nbs_path} matches {' '.join(globs)}: nothing was tested")
     # Two notebooks at a time on a 2-core machine, each with one intra-op thread, beats
     # one notebook with two threads: most notebook time is Python and small tensors.
     n_workers = int(os.environ.get('NB_WORKERS', min(os.cpu_count() or 1, 4)))
