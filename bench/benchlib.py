@@ -1,7 +1,7 @@
 """What the benchmark scripts in bench/ share: the machine they ran on, the lock that keeps two timing
 runs from overlapping, the models and the two data paths (in-memory slices, and a DataLoader over a
 TensorDataset as fastai and plain PyTorch use), and a quiet import of fastai."""
-import contextlib, fcntl, os, platform, random, statistics, time, warnings
+import contextlib, fcntl, os, platform, random, statistics, warnings
 from functools import partial
 from types import SimpleNamespace
 

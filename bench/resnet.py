@@ -9,12 +9,11 @@ image and its mirror image).
 
     python bench/resnet.py [--epochs 18] [--bs 512] [--lr 1e-2] [--threads N] [--device cpu|cuda] [--lock]
 """
-import argparse, json, sys, time, warnings
+import argparse, json, sys, time
 from functools import partial
 from pathlib import Path
 
 import torch, torch.nn.functional as F
-from torch import nn
 
 sys.path.insert(0, str(Path(__file__).parent))
 from benchlib import ACT, add_run_args, bench_lock, machine, start_run, sync

@@ -17,7 +17,7 @@ times; the table shows medians.
 
     python bench/time_to_accuracy.py [--models course deeper] [--reps 1] [--threads N] [--device cpu|cuda] [--lock]
 """
-import argparse, json, sys, time, warnings
+import argparse, json, sys, time
 from pathlib import Path
 
 import torch, torch.nn.functional as F

@@ -10,7 +10,7 @@ over in-memory slices.
 
 --lock takes /tmp/accel_sgd_bench.lock around each timed epoch (instead of running the whole script
 under `flock`, which would hold the lock between epochs too)."""
-import argparse, json, sys, time, warnings
+import argparse, json, sys, time
 from functools import partial
 from pathlib import Path
 
