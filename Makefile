@@ -19,9 +19,11 @@ help:
 install: $(STAMP)
 
 $(STAMP): setup.py settings.ini
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@test -x $(BIN)/python || { echo "Creating the virtual environment $(VENV) with $(PYTHON)..."; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing pip, then accel_sgd with its dev tools into $(VENV): torch, torchvision, nbdev, jupyter, fastai, sphinx, playwright (a few minutes, once)..."
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet --progress-bar off -e ".[dev]"
+	@echo "Installed: $$($(BIN)/python -c 'import torch, accel_sgd; print("accel_sgd", accel_sgd.__version__, "with torch", torch.__version__)')"
 	@touch $@
 
 data: install
@@ -38,8 +40,10 @@ test: data browser
 train: data
 	$(BIN)/accel-sgd train $(ARGS)
 
+# Jupyter refuses to run as root unless told to: containers often run as root
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: data
-	$(BIN)/jupyter lab --notebook-dir=nbs
+	$(BIN)/jupyter lab --notebook-dir=nbs $(LAB_ROOT)
 
 DOCS_PORT ?= 8000
 docs: install
