@@ -88,15 +88,15 @@ def run_notebooks(globs, record):
     files.sort(key=lambda f: f.stat().st_size, reverse=True)
     print(f'testing {len(files)} notebooks, {n_workers} at a time, {os.environ["OMP_NUM_THREADS"]} thread(s) each', flush=True)
     ctx = multiprocessing.get_context('spawn')
-    with TreeMemory() as mem, ProcessPoolExecutor(n_workers, mp_context=ctx, max_tasks_per_child=1) as pool:
+    with TreeMemory() as tree, ProcessPoolExecutor(n_workers, mp_context=ctx, max_tasks_per_child=1) as pool:
         futures = {pool.submit(_test_one, f, cfg.tst_flags.split(), str(cfg.config_path)): f for f in files}
         for fut in as_completed(futures):
             f = futures[fut]
             try: ok, secs, own, kids = fut.result()
             except Exception as e: record(f.name, [f'the test process died: {e!r}']); continue
-            mem = f'peak {gb(own)}' + (f', subprocesses {gb(kids)}' if kids > 2**28 else '')
-            record(f'{f.name} ({secs:.0f} s, {mem})', [] if ok else ['a cell raised; its traceback is printed above'])
-    return mem.peak
+            memory = f'peak {gb(own)}' + (f', subprocesses {gb(kids)}' if kids > 2**28 else '')
+            record(f'{f.name} ({secs:.0f} s, {memory})', [] if ok else ['a cell raised; its traceback is printed above'])
+    return tree.peak
 
 
 def main():
