@@ -51,6 +51,7 @@ html_theme = 'sphinx_book_theme'
 html_title = ini['title']
 html_static_path = ['_static'] + [p for p in [os.environ.get('ACCEL_SGD_DOCS_STATIC')] if p]
 html_css_files = ['custom.css']
+html_js_files = ['toc-toggle.js']          # the contents drawer's button in the article header
 html_copy_source = False                     # the notebooks are in the repository
 html_show_sourcelink = False
 html_last_updated_fmt = None

@@ -4,22 +4,31 @@
 
 1. nbdev's own processing, as `nbdev_docs` does it before Quarto: `refresh_quarto_yml`,
    `_build_modidx`, then `proc_nbs` writes `_proc/` (show_doc API blocks rendered, hidden and
-   exported cells removed, frontmatter parsed). It is cached: only changed notebooks are redone.
+   exported cells removed, frontmatter parsed). show_doc draws with tools/api_doc.py's renderer
+   (real signatures, parameter tables, a block per public method). It is cached: only changed
+   notebooks are redone (all of them when `_modidx.py` or tools/api_doc.py changes).
 2. Each processed notebook becomes one page in `_proc/_sphinx/`, named like nbdev names it
    (`00_data.ipynb` -> `data.html`, the names in `_modidx.py`'s doc links), with Quarto's
    notation turned into MyST: frontmatter -> title and description, `#| echo: false` ->
-   `remove-input`, show_doc output -> an API block, callouts -> admonitions, `---` rules,
-   `{target="_blank"}` attributes, links to notebooks and to the doc host made relative.
+   `remove-input`, `#| code-fold: true` and `<!-- fold -->` markdown cells -> closed folds,
+   show_doc output -> API blocks, callouts -> admonitions, `---` rules, `{target="_blank"}`
+   attributes, links to notebooks and to the doc host made relative, names of other libraries
+   ("PyTorch's `SGD`") linked to their own docs, a plot's stray `<matplotlib...>` repr dropped.
 3. A local MathJax 3 (the npm package, fetched once with `npm pack` into a cache) is served
    from `_static/mathjax/`: the site needs no network to typeset its maths.
 4. Sphinx + myst-nb (execution off) + sphinx-book-theme write the HTML into `_docs/`.
 
-Writes `_proc/_sphinx/manifest.json` (pages in course order, titles, API blocks) for
-tools/docs_test.py. Exits non-zero if a step fails or Sphinx warns.
+Writes `_proc/_sphinx/manifest.json` (pages in course order, titles, API blocks, folds, the
+exported symbols and their public methods) for tools/test_docs.py. Exits non-zero if a step
+fails or Sphinx warns.
 """
 from __future__ import annotations
-import ast, json, os, re, shutil, subprocess, sys, tarfile, tempfile, time
+import ast, functools, hashlib, json, os, re, shutil, subprocess, sys, tarfile, tempfile, time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nb_directives import is_false, is_true, split_directives  # noqa: E402  (one `#|` parser, shared with run_nb.py)
+from api_doc import public_method_names  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = ROOT/'docs_src'
@@ -157,21 +166,8 @@ def quarto_to_myst(md: str, target=lambda u: u, warn=print, admonition=myst_admo
 # --------------------------------------------------------------------------------------------
 # Pages
 # --------------------------------------------------------------------------------------------
-_re_directive = re.compile(r'^\s*#\s*\|\s?(.*)$')
-
-
-def split_directives(src: str):
-    "Quarto/nbdev `#|` options at the top of a code cell -> (dict, remaining source)."
-    lines, opts = src.split('\n'), {}
-    while lines and _re_directive.match(lines[0]):
-        opt = _re_directive.match(lines.pop(0)).group(1).strip()
-        k, _, v = opt.partition(':')
-        opts[k.strip()] = v.strip().strip('"\'')
-    return opts, '\n'.join(lines).strip('\n')
-
-
 def class_names(lib: Path) -> set[str]:
-    "Qualified names of the classes defined in the library (show_doc prints them as `def`)."
+    "Qualified names of the classes defined in the library."
     names = set()
     for py in lib.rglob('*.py'):
         try: tree = ast.parse(py.read_text(encoding='utf-8'))
@@ -184,48 +180,157 @@ def class_names(lib: Path) -> set[str]:
     return names
 
 
-_re_sig = re.compile(r'^(async def|def) ([\w.]+)\(\n(.*?)\n\)(.*)$', re.S)
+_re_code_link = re.compile(r'\[(`+)([^`\]]+?)\1\]\([^)\s]*\)')
 
 
-def tidy_signature(sig: str, is_class: bool) -> str:
-    "Undo fastcore 1.x's show_doc quirks: `def` for classes, `args:VAR_POSITIONAL`, `x:NoneType=None`, blank lines."
-    sig = sig.strip('\n')
-    sig = re.sub(r'(\w+):VAR_POSITIONAL', r'*\1', sig)
-    sig = re.sub(r'(\w+):VAR_KEYWORD', r'**\1', sig)
-    sig = re.sub(r'(\w+):NoneType=None', r'\1=None', sig)
-    m = _re_sig.match(sig)
-    if m:
-        kw, name, params, rest = m.groups()
-        params = [p for p in params.split('\n') if p.strip()]
-        if is_class: kw = 'class'
-        if not params: sig = f'{kw} {name}(){rest}'
-        elif len(params) == 1 and '#' not in params[0] and len(name) + len(params[0]) < 90:
-            sig = f'{kw} {name}({params[0].strip()}){rest}'
-        else: sig = f'{kw} {name}(\n' + '\n'.join(params) + f'\n){rest}'
-    if is_class: sig = re.sub(r'\):$', ')', sig)
-    return sig
+def unlink_code(md: str) -> str:
+    "nbdev links backticked names on every line of show_doc's markdown, code blocks too: `[`x`](url)` -> `x` inside fences."
+    out, fence = [], None
+    for line in md.split('\n'):
+        m = _re_fence.match(line)
+        if fence is None and m: fence = m.group(1)
+        elif fence is not None:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence): fence = None
+            else: line = _re_code_link.sub(r'\2', line)
+        out.append(line)
+    return '\n'.join(out)
 
 
+# --- names of other libraries: "PyTorch's `SGD`" is torch.optim.SGD, not the course's SGD --------
+PYTORCH_DOCS = 'https://docs.pytorch.org/docs/stable/'
+TORCH_NAMESPACES = ['torch.optim', 'torch.optim.lr_scheduler', 'torch.nn', 'torch.nn.functional', 'torch.utils.data',
+                    'torch.amp', 'torch.nn.parallel', 'torch.distributed', 'torch.func', 'torch']
+TORCH_PAGES = {'torch.utils.data.': 'data.html', 'torch.amp.': 'amp.html', 'torch.distributed.': 'distributed.html'}
+OTHER_LIBS = r'fastai|Lightning|Keras|JAX|Optax|timm|NumPy|numpy|TensorFlow|scikit-learn|sklearn|Hugging Face|transformers'
+_re_owned = re.compile(rf"\b(PyTorch|[Tt]orch|{OTHER_LIBS})(['’]s\s+)(?:\[`([\w.]+)(\(\))?`\]\(([^)\s]+)\)|`([\w.]+)(\(\))?`(?!\]))")
+_re_torch_name = re.compile(r'(?<![\[\w`])`(torch\.[\w.]+)(\(\))?`(?!\]|\()')
+
+
+@functools.lru_cache(maxsize=None)
+def torch_doc_url(name: str) -> str | None:
+    "PyTorch's documentation page for `name` (`SGD`, `OneCycleLR`, `torch.optim.AdamW`...), if torch has it."
+    import importlib
+    cands = [name] if name.startswith('torch.') else [f'{ns}.{name}' for ns in TORCH_NAMESPACES]
+    for qual in cands:
+        mod, _, attr = qual.rpartition('.')
+        obj = None
+        for i in range(len(mod.split('.')), 0, -1):     # the longest importable module prefix
+            head, rest = '.'.join(qual.split('.')[:i]), qual.split('.')[i:]
+            try: obj = importlib.import_module(head)
+            except ImportError: continue
+            try:
+                for a in rest: obj = getattr(obj, a)
+            except AttributeError: obj = None
+            break
+        if obj is None or (name.startswith('torch.') and type(obj).__name__ == 'module' and qual.count('.') < 2): continue
+        if type(obj).__name__ == 'module': return None
+        page = next((p for pre, p in TORCH_PAGES.items() if qual.startswith(pre) and qual.count('.') == pre.count('.')), None)
+        return PYTORCH_DOCS + (f'{page}#{qual}' if page else f'generated/{qual}.html')
+    return None
+
+
+def foreign_names(md: str) -> str:
+    """A name that belongs to another library is not linked to this one's API: "PyTorch's `SGD`" and
+    `torch.optim.SGD` link to PyTorch's documentation; "fastai's `Learner`" is plain code."""
+    def owned(m):
+        lib, sep = m.group(1), m.group(2)
+        name, parens = (m.group(3), m.group(4)) if m.group(3) else (m.group(6), m.group(7))
+        code = f'`{name}{parens or ""}`'
+        url = torch_doc_url(name) if lib.lower() in ('pytorch', 'torch') else None
+        return f'{lib}{sep}[{code}]({url})' if url else f'{lib}{sep}{code}'
+    def qualified(m):
+        url = torch_doc_url(m.group(1))
+        return f'[{m.group(0)}]({url})' if url else m.group(0)
+    def fix(lines):
+        text = _re_owned.sub(owned, '\n'.join(lines))    # "PyTorch's" may end one line and its name start the next
+        parts, last = [], 0     # `torch.x` outside existing links
+        for lm in re.finditer(r'\[[^\]]*\]\([^)]*\)', text):
+            parts.append(_re_torch_name.sub(qualified, text[last:lm.start()])); parts.append(lm.group(0)); last = lm.end()
+        parts.append(_re_torch_name.sub(qualified, text[last:]))
+        return ''.join(parts).split('\n') if lines else lines
+    return map_text_lines(md, fix)
+
+
+# --- folds ----------------------------------------------------------------------------------
+_re_md_fold = re.compile(r'^\s*<!--\s*fold(?:\s*:\s*(.*?))?\s*-->[ \t]*\n?')
+
+
+def hide_prompt(show: str) -> str:
+    "The summary of an open fold: 'Show the solution' -> 'Hide the solution'."
+    return re.sub(r'^Show\b', 'Hide', show) if re.match(r'Show\b', show) else show
+
+
+def fold_markdown(src: str, warn, gfm: bool = False) -> tuple[str, bool]:
+    """A markdown cell whose first line is `<!-- fold -->` (or `<!-- fold: Show the answer -->`) ->
+    the rest of the cell inside a closed <details> (what it says, else 'Show the answer')."""
+    m = _re_md_fold.match(src)
+    if not m: return src, False
+    summary, body = (m.group(1) or 'Show the answer').strip(), src[m.end():].strip('\n')
+    if re.search(r'^#{1,6}\s', body, re.M): warn('a folded markdown cell holds a heading: headings cannot be folded')
+    if gfm: return f'<details>\n<summary>{summary}</summary>\n\n{body}\n\n</details>', True
+    head = ('<details class="admonition hide above-input fold">\n<summary aria-label="Toggle hidden content">\n'
+            f'<p class="collapsed admonition-title">{summary}</p>\n'
+            f'<p class="expanded admonition-title">{hide_prompt(summary)}</p>\n</summary>')
+    return f'{head}\n\n{body}\n\n</details>', True
+
+
+# --- stray reprs ----------------------------------------------------------------------------
+_re_stray_repr = re.compile(r'^\s*(\[?\s*<(matplotlib\.|Figure size|Axes:)[^\n]*>\s*(,\s*<[^\n]*>\s*)*\]?'
+                            r'|Text\(-?[\d.e-]+, -?[\d.e-]+, .*\)|\((-?[\d.e+-]+, )+-?[\d.e+-]+\))\s*$', re.S)
+
+
+def stray_repr(o) -> str | None:
+    "The text of an execute_result that is only the repr of a plotting call's return value (`<matplotlib.legend.Legend ...>`)."
+    if o.get('output_type') != 'execute_result': return None
+    data = o.get('data', {})
+    if set(data) - {'text/plain'}: return None
+    txt = data.get('text/plain', '')
+    txt = ''.join(txt) if isinstance(txt, list) else txt
+    return txt if _re_stray_repr.match(txt) and ('matplotlib' in txt or 'Figure' in txt or 'Axes' in txt or 'Text(' in txt) else None
+
+
+def has_image(outputs) -> bool:
+    return any(o.get('output_type') in ('display_data', 'execute_result') and any(k.startswith('image/') for k in o.get('data', {}))
+               for o in outputs)
+
+
+# --- show_doc's output -> API blocks --------------------------------------------------------
 _re_showdoc_md = re.compile(
     r'^\s*(?:---\s*\n)?\s*(?:\[source\]\(([^)]+)\)\{[^}]*\}\s*\n)?\s*(#{1,6}) (.+?)\n(.*)$', re.S)
+_re_showdoc_split = re.compile(r'\n---[ \t]*\n(?=\s*(?:\[source\]\(|#{1,6} ))')
 
 
-def api_block(md: str, classes: set[str], target) -> tuple[str, dict]:
-    "show_doc's markdown -> an anchored heading and a bordered `api-block` container (and its facts)."
+def _api_chunk(md: str, target) -> tuple[str, dict]:
     m = _re_showdoc_md.match(md)
     if not m: raise ValueError(f'unexpected show_doc output:\n{md}')
     source, hashes, name, rest = m.groups()
     name = name.strip()
     anchor = name.lower()            # the anchor nbdev puts in _modidx.py's doc links
-    def fix_sig(sm):
-        return sm.group(1) + tidy_signature(sm.group(2), name in classes or name.split('.')[-1] in classes) + '\n' + sm.group(3)
-    body = re.sub(r'(```python\n)(.*?)\n(```)', fix_sig, rest, count=1, flags=re.S).strip()
-    body = rewrite_links(_re_attrs_after_link.sub(r'\1', body), target)
+    body = unlink_code(rest).strip()
+    body = foreign_names(rewrite_links(_re_attrs_after_link.sub(r'\1', body), target))
+    sig = re.search(r'```python\n(.*?)\n```', body, re.S)
+    sig = sig.group(1) if sig else ''
+    table = re.search(r'^\|.*\*\*Details\*\*.*\|\n\|[- |]+\|\n((?:\|.*\|\n?)+)', body, re.M)
+    rows = [r.split('|')[1].strip().replace('\\', '') for r in table.group(1).strip('\n').split('\n')] if table else []
+    params = [r for r in rows if r != '**Returns**']
     fence = '`' * max(4, 1 + max((len(r) for r in re.findall(r'`+', body)), default=0))
     src_link = f'<a class="api-source reference external" href="{source}" target="_blank" rel="noopener">source</a>\n\n' if source else ''
     # docs_src/conf.py gives the heading's section the id `anchor` (nbdev's, as in _modidx.py's links)
-    md = f'{hashes} {name}\n\n{fence}{{container}} api-block\n{src_link}{body}\n{fence}\n'
-    return md, {'name': name, 'anchor': anchor, 'source': source}
+    heading = re.sub(r'(?<!\\)_', r'\\_', name)     # `__getattr__` is not **getattr**
+    md = f'{hashes} {heading}\n\n{fence}{{container}} api-block\n{src_link}{body}\n{fence}\n'
+    # the object, for the test to compare with `inspect.signature`: its module from the source link
+    mod = re.search(r'/blob/[^/]+/(.+?)\.py#L\d+$', source or '')
+    obj = [mod.group(1).replace('/', '.'), name] if mod else None
+    return md, {'name': name, 'anchor': anchor, 'source': source, 'level': len(hashes), 'params': params,
+                'signature': sig, 'object': obj, 'method': bool(re.search(r'(^|\.)[A-Z]\w*\.\w+$', name))}
+
+
+def api_block(md: str, classes: set[str] = frozenset(), target=lambda u: u) -> tuple[str, list[dict]]:
+    """show_doc's markdown (tools/api_doc.py's: a block, then one per public method of a class) ->
+    anchored headings, each with a bordered `api-block` container; and the facts about each."""
+    chunks = [c for c in _re_showdoc_split.split(md) if c.strip()]
+    out = [_api_chunk(c, target) for c in chunks]
+    return '\n'.join(m for m, _ in out), [i for _, i in out]
 
 
 def has_math(md: str) -> bool:
@@ -243,14 +348,15 @@ def page_name(nb_path: Path, front: dict) -> str:
     return re.sub(r'^\d+[a-zA-Z0-9]*_', '', nb_path.stem.lower())
 
 
-def convert_notebook(nb, target, classes: set[str], warn, gfm: bool = False) -> tuple[object, dict]:
+def convert_notebook(nb, target, classes: set[str] = frozenset(), warn=print, gfm: bool = False,
+                     where: str = '') -> tuple[object, dict]:
     """One processed notebook -> the notebook myst-nb renders (or, `gfm`, the one the README is
     written from), and the facts the browser test checks."""
     import nbformat
     cells, info = [], {'title': None, 'description': None, 'api': [], 'math': False, 'code_cells': 0, 'outputs': 0,
-                       'silent_prints': []}
+                       'silent_prints': [], 'folds': [], 'stripped_reprs': []}
     admonition = gfm_alert if gfm else myst_admonition
-    for cell in nb.cells:
+    for idx, cell in enumerate(nb.cells):
         if cell.cell_type == 'raw':
             src = cell.source.strip()
             if src.startswith('---') and info['title'] is None:     # nbdev's frontmatter
@@ -266,7 +372,12 @@ def convert_notebook(nb, target, classes: set[str], warn, gfm: bool = False) -> 
             continue
         if cell.cell_type == 'markdown':
             if 'THIS FILE WAS AUTOGENERATED' in cell.source: continue
-            src = quarto_to_myst(cell.source, target, warn, admonition)
+            src, folded = fold_markdown(cell.source, warn, gfm)
+            src = quarto_to_myst(src, target, warn, admonition)
+            if not gfm: src = foreign_names(src)
+            if folded:
+                info['folds'].append({'kind': 'markdown', 'summary': _re_md_fold.match(cell.source).group(1) or 'Show the answer',
+                                      'first': re.sub(r'\s+', ' ', cell.source[_re_md_fold.match(cell.source).end():]).strip()[:60]})
             if has_math(src): info['math'] = True
             if info['title'] is None and (m := re.match(r'#\s+(.+)', src)): info['title'] = m.group(1).strip()
             new = nbformat.v4.new_markdown_cell(src)
@@ -274,11 +385,17 @@ def convert_notebook(nb, target, classes: set[str], warn, gfm: bool = False) -> 
             cells.append(new); continue
         # code cells
         opts, src = split_directives(cell.source)
-        if opts.get('include') == 'false': continue
+        if is_false(opts.get('include')): continue
         tags = set(cell.metadata.get('tags', []))
         outputs = list(cell.get('outputs', []))
-        if opts.get('warning') == 'false':
+        if is_false(opts.get('warning')):
             outputs = [o for o in outputs if not (o.output_type == 'stream' and o.name == 'stderr')]
+        if has_image(outputs):    # `ax.legend()` as a cell's last line: its repr beside the plot it drew
+            for o in [o for o in outputs if stray_repr(o)]:
+                info['stripped_reprs'].append({'cell': idx, 'repr': stray_repr(o).strip()[:80], 'first_line': src.split('\n')[0][:80]})
+                warn(f'cell {idx} ({src.split(chr(10))[0][:50]!r}) shows {stray_repr(o).strip()[:50]!r} beside its plot: '
+                     'end its last line with `;` (left out of the page)')
+                outputs.remove(o)
         if opts.get('output') == 'asis':     # markdown outputs become part of the page
             rest = []
             for o in outputs:
@@ -286,23 +403,31 @@ def convert_notebook(nb, target, classes: set[str], warn, gfm: bool = False) -> 
                 if md is None: rest.append(o); continue
                 md = ''.join(md) if isinstance(md, list) else md
                 if re.match(r'\s*(---\s*)?(\[source\]\([^)]*\)\{[^}]*\}\s*)?#{1,6} ', md) and 'show_doc' in src:
-                    if gfm: md = rewrite_links(_re_attrs_after_link.sub(r'\1', md), target)
+                    if gfm: md = rewrite_links(_re_attrs_after_link.sub(r'\1', unlink_code(md)), target)
                     else:
-                        md, api = api_block(md, classes, target)
-                        info['api'].append(api)
-                else: md = quarto_to_myst(md, target, warn, admonition)
+                        md, apis = api_block(md, classes, target)
+                        info['api'] += apis
+                else:
+                    md = quarto_to_myst(unlink_code(md), target, warn, admonition)
+                    if not gfm: md = foreign_names(md)
                 if opts.get('echo') != 'false' and src:
                     cells.append(nbformat.v4.new_code_cell(src, metadata={'tags': ['remove-output']}))
                     src = ''
                 cells.append(nbformat.v4.new_markdown_cell(md))
             if not rest: continue
             outputs = rest
-        if opts.get('echo') == 'false' or not src.strip(): tags.add('remove-input')
-        if opts.get('output') == 'false': tags.add('remove-output')
-        if opts.get('code-fold') in ('true', 'True'): tags.add('hide-input')
-        meta = {'tags': sorted(tags)} if tags else {}
-        if opts.get('code-fold') in ('true', 'True') and opts.get('code-summary'):
-            meta['mystnb'] = {'code_prompt_show': opts['code-summary'], 'code_prompt_hide': opts['code-summary']}
+        if is_false(opts.get('echo')) or not src.strip(): tags.add('remove-input')
+        if is_false(opts.get('output')): tags.add('remove-output')
+        meta = {}
+        fold = is_true(opts.get('code-fold')) and src.strip() and 'remove-input' not in tags
+        if fold:     # Quarto's code fold; here the output is folded with the code unless `#| fold-output: false`
+            summary = opts.get('code-summary') or 'Show code'
+            fold_output = not is_false(opts.get('fold-output')) and bool(outputs) and 'remove-output' not in tags
+            tags.add('hide-cell' if fold_output else 'hide-input')
+            meta['mystnb'] = {'code_prompt_show': summary, 'code_prompt_hide': hide_prompt(summary)}
+            info['folds'].append({'kind': 'code+output' if fold_output else 'code', 'summary': summary,
+                                  'first': src.strip().split('\n')[0][:60]})
+        if tags: meta['tags'] = sorted(tags)
         if opts.get('fig-cap') or opts.get('fig-alt'):
             mystnb = meta.setdefault('mystnb', {})
             if opts.get('fig-cap'): mystnb['figure'] = {'caption': opts['fig-cap']}
@@ -323,11 +448,13 @@ def convert_notebook(nb, target, classes: set[str], warn, gfm: bool = False) -> 
 
 
 _re_page_anchor = re.compile(r'(\]\(|href=")([\w.-]+\.html)#([^)"\s]+)')
+_re_code_page_link = re.compile(r'\[(`+[^`\]]+`+)\]\(([\w.-]+\.html)#([^)\s]+)\)')
 
 
-def method_links_to_class(md: str, api_anchors: dict, where: str) -> str:
-    """nbdev links every backticked `Class.method` to `#class.method`, which exists only if the
-    notebook shows `show_doc(Class.method)`; otherwise the link goes to the class's API block."""
+def method_links_to_class(md: str, api_anchors: dict, where: str, sym_anchors: dict | None = None) -> str:
+    """nbdev links every backticked `Class.method` to `#class.method`, which exists only if that
+    method has an API block; otherwise the link goes to the class's block. A name nbdev links that
+    has no block at all (a private helper, a module's `__getattr__`) is left as plain code."""
     def fix(m):
         page, anchor = m.group(2), m.group(3)
         if page in api_anchors and anchor not in api_anchors[page] and '.' in anchor:
@@ -336,7 +463,14 @@ def method_links_to_class(md: str, api_anchors: dict, where: str) -> str:
                 log(f'{where}: `{anchor}` has no API block (no show_doc for it): its links go to `{owner}`')
                 return f'{m.group(1)}{page}#{owner}'
         return m.group(0)
-    return _re_page_anchor.sub(fix, md)
+    def unlink(m):
+        code, page, anchor = m.groups()
+        if (sym_anchors and anchor in sym_anchors.get(page, ()) and page in api_anchors
+                and anchor not in api_anchors[page]):
+            log(f'{where}: {code} has no API block on {page}: shown unlinked')
+            return code
+        return m.group(0)
+    return _re_code_page_link.sub(unlink, _re_page_anchor.sub(fix, md))
 
 
 def prints_at_top_level(src: str) -> bool:
@@ -410,11 +544,17 @@ def make_sources(cfg, failed: dict = {}) -> dict:
                                   'title': info['title'] or names[p], 'description': info['description'],
                                   'math': info['math'], 'api': info['api'],
                                   'code_cells': info['code_cells'], 'outputs': info['outputs'],
-                                  'silent_prints': info['silent_prints']})
+                                  'silent_prints': info['silent_prints'], 'folds': info['folds'],
+                                  'stripped_reprs': info['stripped_reprs']})
     api_anchors = {pg['page']: {a['anchor'] for a in pg['api']} for pg in manifest['pages']}
+    sym_anchors = {}      # page -> the anchors nbdev links names to (_modidx.py's doc links)
+    for sym in doc_links(cfg):
+        page, _, anchor = sym.partition('#')
+        sym_anchors.setdefault(page, set()).add(anchor)
     for p, nb in pages:
         for cell in nb.cells:
-            if cell.cell_type == 'markdown': cell.source = method_links_to_class(cell.source, api_anchors, p.name)
+            if cell.cell_type == 'markdown':
+                cell.source = method_links_to_class(cell.source, api_anchors, p.name, sym_anchors)
         write_if_changed(SRC/f'{names[p]}.ipynb', nbformat.writes(nb))
         keep.add(f'{names[p]}.ipynb')
     # files the notebooks refer to (images...): what is in nbs/ beside them, as proc_nbs copies
@@ -436,25 +576,53 @@ def make_sources(cfg, failed: dict = {}) -> dict:
     return manifest
 
 
+def doc_links(cfg) -> list[str]:
+    "Every doc link in `_modidx.py` (`page.html#anchor`): where nbdev links the names it knows."
+    import importlib
+    sys.path.insert(0, str(cfg.config_path))
+    modidx = importlib.reload(importlib.import_module(f'{cfg.lib_name}._modidx'))
+    return [v[0] for syms in modidx.d['syms'].values() for v in syms.values() if isinstance(v, tuple) and '#' in v[0]]
+
+
 def exported_symbols(cfg) -> list[dict]:
-    "Each module's `__all__`, with its kind and the doc page nbdev's `_modidx.py` gives it."
+    """Each module's `__all__`, with its kind and the doc page nbdev's `_modidx.py` gives it, and for
+    a class its public methods (with theirs)."""
     import importlib
     sys.path.insert(0, str(cfg.config_path))
     modidx = importlib.import_module(f'{cfg.lib_name}._modidx')
     importlib.reload(modidx)
-    syms = []
+    syms, patched = [], {}      # patched: class name -> [(module, method)] from `@patch def m(self:Class)`
+    for py in sorted(cfg.lib_path.glob('*.py')):
+        if py.name.startswith('_'): continue
+        for f in ast.parse(py.read_text(encoding='utf-8')).body:
+            if not isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) or f.name.startswith('_') or not ast.get_docstring(f): continue
+            decos = [d.func if isinstance(d, ast.Call) else d for d in f.decorator_list]
+            if not any(getattr(d, 'id', getattr(d, 'attr', None)) == 'patch' for d in decos) or not f.args.args: continue
+            anno = f.args.args[0].annotation
+            owners = anno.elts if isinstance(anno, ast.Tuple) else [anno]
+            for o in owners:
+                if isinstance(o, ast.Name): patched.setdefault(o.id, []).append((f'{cfg.lib_name}.{py.stem}', f.name))
     for py in sorted(cfg.lib_path.glob('*.py')):
         if py.name.startswith('_'): continue
         tree = ast.parse(py.read_text(encoding='utf-8'))
         kinds = {n.name: 'class' if isinstance(n, ast.ClassDef) else 'function'
                  for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
         names = next((ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
                       and any(getattr(t, 'id', None) == '__all__' for t in n.targets)), [])
         mod = f'{cfg.lib_name}.{py.stem}'
         for name in names:
             doc = modidx.d['syms'].get(mod, {}).get(f'{mod}.{name}')
+            methods = []
+            for m in public_method_names(classes[name]) if name in classes else []:
+                mdoc = modidx.d['syms'].get(mod, {}).get(f'{mod}.{name}.{m}')
+                methods.append({'name': f'{name}.{m}', 'doc': mdoc[0] if mdoc else None})
+            for pmod, m in patched.get(name, []) if name in classes else []:
+                mdoc = modidx.d['syms'].get(pmod, {}).get(f'{pmod}.{name}.{m}')
+                if not any(x['name'] == f'{name}.{m}' for x in methods):
+                    methods.append({'name': f'{name}.{m}', 'doc': mdoc[0] if mdoc else None, 'patched_in': pmod})
             syms.append({'module': mod, 'name': name, 'kind': kinds.get(name, 'data'),
-                         'doc': doc[0] if doc else None})
+                         'doc': doc[0] if doc else None, 'methods': methods})
     return syms
 
 
@@ -518,7 +686,9 @@ def process_notebooks(cfg, force: bool = False) -> dict:
     # Only notebooks newer than their processed copy are redone, but show_doc's links come from
     # _modidx.py: when that changes, every notebook is processed again (as when settings.ini or
     # nbdev changes, proc_nbs's own rule).
+    # The API blocks are drawn by tools/api_doc.py: a change there is a change of every page too.
     modidx = (cfg.lib_path/'_modidx.py').read_bytes() if (cfg.lib_path/'_modidx.py').exists() else b''
+    modidx += hashlib.sha256((Path(__file__).parent/'api_doc.py').read_bytes()).hexdigest().encode()
     stamp = PROC/'_modidx.stamp'
     if not stamp.exists() or stamp.read_bytes() != modidx: force = True
     PROC.mkdir(parents=True, exist_ok=True)
@@ -532,9 +702,16 @@ def process_notebooks(cfg, force: bool = False) -> dict:
     files += [f for f in [cfg.nbs_path/'_quarto.yml'] if f.exists()]
     os.environ.setdefault('OMP_NUM_THREADS', '1')
     failed = {}
+    import api_doc
+    api_doc.install()          # show_doc draws signatures, parameter tables and method blocks (tools/api_doc.py)
     for f in files:            # in-process: ~3x faster than proc_nbs's spawned workers
         job = nbdev.serve._proc_file(f, cache=PROC, path=cfg.nbs_path, mtime=cache_mtime)
         if not job: continue
+        if f.suffix == '.ipynb':   # methods the notebook documents itself get no second block under their class
+            try: api_doc.EXPLICIT = api_doc.explicit_show_docs(c.get('source', '') if isinstance(c.get('source'), str)
+                                                                else ''.join(c.get('source', []))
+                                                                for c in json.loads(f.read_text(encoding='utf-8'))['cells'])
+            except (ValueError, KeyError): api_doc.EXPLICIT = set()
         try: nbdev.serve_drv.main(job)
         except Exception as e:
             os.environ.pop('IN_TEST', None)

@@ -1,22 +1,15 @@
 """Execute a notebook in place, storing its outputs. Cells nbdev would skip (`#| eval: false`, and the test
 flags of settings.ini such as `#| slow`) keep the outputs they have unless --slow is given, in which case the
 flagged cells run too (`eval: false` cells never run).   Usage: python tools/run_nb.py [--slow] NB.ipynb"""
-import re, sys
+import sys
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 from nbdev.config import get_config
 
-
-def directives(source:str) -> dict[str, str]:
-    "The `#| name: value` lines at the top of a cell."
-    found = {}
-    for line in source.splitlines():
-        m = re.match(r'\s*#\|\s*([\w-]+):?\s*(.*)', line)
-        if not m: break
-        found[m.group(1)] = m.group(2).strip()
-    return found
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nb_directives import directives, is_false  # noqa: E402  the `#|` parser tools/build_docs.py uses too
 
 
 class SkippingClient(NotebookClient):
@@ -26,7 +19,7 @@ class SkippingClient(NotebookClient):
         self.skip = skip
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         d = directives(cell.source) if cell.cell_type == 'code' else {}
-        if d.get('eval', '').lower() == 'false' or self.skip & d.keys(): return cell
+        if is_false(d.get('eval')) or self.skip & d.keys(): return cell
         return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
 
 
