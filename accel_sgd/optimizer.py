@@ -8,81 +8,80 @@ import inspect, math, types, warnings
 from typing import Callable, Iterable
 
 import torch
-
-from .learner import Callback
+from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['HYPER_CHECKS', 'COMPILE_MIN_NUMEL', 'weight_decay', 'l2_reg', 'average_grad', 'ema_grad', 'ema_sqr_grad',
-           'sqr_avg_from_first', 'step_count', 'sgd_step', 'momentum_step', 'rms_step', 'adam_step', 'apply_steppers',
-           'compiled_applier', 'FlatParams', 'check_hyper', 'stepper_arg_names', 'Optimizer', 'sgd', 'rmsprop', 'adam',
-           'radam_step', 'radam', 'lion_step', 'lion', 'schedule_free_step', 'ScheduleFreeOptimizer',
-           'schedule_free_adamw', 'ScheduleFreeCB']
+__all__ = ['COMPILE_MIN_NUMEL', 'HYPER_CHECKS', 'sgd_step', 'weight_decay', 'l2_reg', 'average_grad', 'momentum_step',
+           'sqr_avg_from_first', 'rms_step', 'ema_grad', 'ema_sqr_grad', 'adam_step', 'step_count', 'apply_steppers',
+           'dense_strides', 'FlatParams', 'compiled_applier', 'check_hyper', 'stepper_arg_names', 'ParamGroup',
+           'torch_aliases', 'Optimizer', 'sgd', 'rmsprop', 'adam', 'radam_step', 'radam', 'lion_step', 'lion',
+           'schedule_free_step', 'ScheduleFreeOptimizer', 'schedule_free_adamw']
 
 # %% ../nbs/03a_optimizer.ipynb #71dbbec6
-def _scalar(p:torch.Tensor, value:float=0.) -> torch.Tensor:
-    "A 0-d tensor on `p`'s device, for state that is one number per flat group (float32 at least)."
-    return torch.full((), value, dtype=torch.promote_types(p.dtype, torch.float32), device=p.device)
+def sgd_step(p, grad, lr, **_):
+    "$p \\leftarrow p - \\text{lr}\\cdot g$"
+    p.add_(grad, alpha=-lr)
 
 def weight_decay(p, lr, wd, **_):
     "Decoupled weight decay: $p \\leftarrow p\\,(1 - \\text{lr}\\cdot\\text{wd})$."
     p.mul_(1 - lr * wd)
 
 def l2_reg(p, grad, wd, **_):
-    "L2 regularisation: the later steppers see `grad + wd*p` (`p.grad` itself is left alone)."
+    "L2 regularisation: the later steppers see $g + \\text{wd}\\cdot p$ (`p.grad` itself is left alone)."
     return {'grad': grad.add(p, alpha=wd)}
 
 # %% ../nbs/03a_optimizer.ipynb #7dbfb9a6
 def average_grad(p, grad, mom, grad_avg=None, **_):
-    "PyTorch SGD's momentum: `grad_avg = mom*grad_avg + grad`."
+    "PyTorch SGD's momentum: $g_\\text{avg} \\leftarrow \\mu\\,g_\\text{avg} + g$."
     if grad_avg is None: grad_avg = torch.zeros_like(p)
     return {'grad_avg': grad_avg.mul_(mom).add_(grad)}
 
+def momentum_step(p, grad_avg, lr, **_):
+    "$p \\leftarrow p - \\text{lr}\\cdot g_\\text{avg}$"
+    p.add_(grad_avg, alpha=-lr)
+
+# %% ../nbs/03a_optimizer.ipynb #5285e6b0
+def _scalar(p:torch.Tensor, value:float=0.) -> torch.Tensor:
+    "A 0-d tensor on `p`'s device, for state that is one number (float32 at least)."
+    return torch.full((), value, dtype=torch.promote_types(p.dtype, torch.float32), device=p.device)
+
+def sqr_avg_from_first(p, grad, sqr_mom, sqr_avg=None, **_):
+    "RMSProp's average of the squared gradients, started at the first one: $s \\leftarrow \\beta_2 s + (1-\\beta_2) g^2$."
+    if sqr_avg is None: sqr_avg = grad * grad
+    return {'sqr_avg': sqr_avg.mul_(sqr_mom).addcmul_(grad, grad, value=1 - sqr_mom)}
+
+def rms_step(p, grad, sqr_avg, lr, eps, **_):
+    "$p \\leftarrow p - \\text{lr}\\cdot g / (\\sqrt{s} + \\epsilon)$"
+    p.addcdiv_(grad, sqr_avg.sqrt().add_(eps), value=-lr)
+
 def ema_grad(p, grad, mom, grad_avg=None, grad_avg_weight=None, **_):
-    "The moving average of the gradients from zero, `grad_avg`, and the weight it gives them, `grad_avg_weight` = 1 - prod(mom)."
+    "Adam's $m \\leftarrow \\beta_1 m + (1-\\beta_1) g$ from zero, and its weight $w_1 \\leftarrow \\beta_1 w_1 + (1-\\beta_1)$."
     if grad_avg is None: grad_avg, grad_avg_weight = torch.zeros_like(p), _scalar(p)
     grad_avg.lerp_(grad, 1 - mom)
     grad_avg_weight.mul_(mom).add_(1 - mom)
     return {'grad_avg': grad_avg, 'grad_avg_weight': grad_avg_weight}
 
 def ema_sqr_grad(p, grad, sqr_mom, sqr_avg=None, sqr_avg_weight=None, **_):
-    "The moving average of the squared gradients from zero, `sqr_avg`, and its weight `sqr_avg_weight` = 1 - prod(sqr_mom)."
+    "Adam's $v \\leftarrow \\beta_2 v + (1-\\beta_2) g^2$ from zero, and its weight $w_2 \\leftarrow \\beta_2 w_2 + (1-\\beta_2)$."
     if sqr_avg is None: sqr_avg, sqr_avg_weight = torch.zeros_like(p), _scalar(p)
     sqr_avg.mul_(sqr_mom).addcmul_(grad, grad, value=1 - sqr_mom)
     sqr_avg_weight.mul_(sqr_mom).add_(1 - sqr_mom)
     return {'sqr_avg': sqr_avg, 'sqr_avg_weight': sqr_avg_weight}
 
-def sqr_avg_from_first(p, grad, sqr_mom, sqr_avg=None, **_):
-    "RMSProp's moving average of the squared gradients, started at the first gradient squared."
-    if sqr_avg is None: sqr_avg = grad * grad
-    return {'sqr_avg': sqr_avg.mul_(sqr_mom).addcmul_(grad, grad, value=1 - sqr_mom)}
+def adam_step(p, grad_avg, grad_avg_weight, sqr_avg, sqr_avg_weight, lr, eps, **_):
+    "$p \\leftarrow p - \\text{lr}\\cdot \\hat m / (\\sqrt{\\hat v} + \\epsilon)$, with $\\hat m = m/w_1$, $\\hat v = v/w_2$"
+    unbiased_avg, unbiased_sqr_avg = grad_avg / grad_avg_weight, sqr_avg / sqr_avg_weight
+    p.addcdiv_(unbiased_avg, unbiased_sqr_avg.sqrt_().add_(eps), value=-lr)
 
 def step_count(p, step=None, **_):
-    "The number of steps taken, this one included."
+    "$t$, the number of steps taken, this one included (for the optimizers that need it)."
     if step is None: step = _scalar(p)
     return {'step': step.add_(1)}
 
-# %% ../nbs/03a_optimizer.ipynb #5285e6b0
-def sgd_step(p, grad, lr, **_):
-    "$p \\leftarrow p - \\text{lr}\\cdot g$"
-    p.add_(grad, alpha=-lr)
-
-def momentum_step(p, grad_avg, lr, **_):
-    "$p \\leftarrow p - \\text{lr}\\cdot g_\\text{avg}$"
-    p.add_(grad_avg, alpha=-lr)
-
-def rms_step(p, grad, sqr_avg, lr, eps, **_):
-    "$p \\leftarrow p - \\text{lr}\\cdot g / (\\sqrt{s} + \\epsilon)$"
-    p.addcdiv_(grad, sqr_avg.sqrt().add_(eps), value=-lr)
-
-def adam_step(p, grad_avg, grad_avg_weight, sqr_avg, sqr_avg_weight, lr, eps, **_):
-    "$p \\leftarrow p - \\text{lr}\\cdot \\hat m / (\\sqrt{\\hat v} + \\epsilon)$, with the unbiased averages"
-    denom = (sqr_avg / sqr_avg_weight).sqrt_().add_(eps)
-    p.addcdiv_(grad_avg, denom.mul_(grad_avg_weight / lr), value=-1)   # the denominator carries 1/lr and m's unbiasing
-
 # %% ../nbs/03a_optimizer.ipynb #de2d3686
 def apply_steppers(cbs:list[Callable], # the steppers, in order
-                   p:torch.Tensor, # the flat parameters, updated in place
-                   grad:torch.Tensor, # their flat gradient
+                   p:torch.Tensor, # the parameter, updated in place
+                   grad:torch.Tensor, # its gradient
                    state:dict, # the steppers' state: updated in place, new entries added
                    hypers:dict, # the hyper-parameters, by name
                   ):
@@ -97,6 +96,129 @@ def apply_steppers(cbs:list[Callable], # the steppers, in order
             elif name != 'grad': state[name] = value
             names[name] = value
 
+# %% ../nbs/03a_optimizer.ipynb #4d7de328
+def _contiguous_strides(shape) -> tuple:
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step); step *= max(size, 1)
+    return tuple(reversed(strides))
+
+def dense_strides(p:torch.Tensor) -> tuple:
+    "`p`'s strides if its elements fill a block of memory without gaps (contiguous, channels_last...), else contiguous strides."
+    expected = 1
+    for dim in sorted((d for d in range(p.dim()) if p.shape[d] > 1), key=p.stride):
+        if p.stride(dim) != expected: return _contiguous_strides(p.shape)
+        expected *= p.shape[dim]
+    return tuple(p.stride())
+
+# %% ../nbs/03a_optimizer.ipynb #f0b2ecbe
+class FlatParams:
+    "The parameters of one group, device and dtype in one flat buffer, `p`; their gradients in another, `grad`; the steppers' state."
+    def __init__(self, params:list[torch.Tensor], # all of one device and dtype
+                 group_index:int, # which param group they belong to
+                ):
+        self.params, self.group_index = list(params), group_index
+        self.numel = sum(p.numel() for p in self.params)
+        self.p = torch.empty(self.numel, dtype=self.params[0].dtype, device=self.params[0].device)
+        self.grad = torch.zeros_like(self.p)
+        self.offsets = [sum(p.numel() for p in self.params[:i]) for i in range(len(self.params))]
+        self.strides = [dense_strides(p) for p in self.params]   # each parameter keeps its memory layout
+        self.views = [self.view_of(self.p, i) for i in range(len(self.params))]
+        self.grad_views = [self.view_of(self.grad, i) for i in range(len(self.params))]
+        for i, p in enumerate(self.params):
+            self.views[i].copy_(p.detach()); p.data = self.views[i]
+            if p.grad is not None: self.take_grad(i)               # a parameter without a gradient keeps None
+        self.data_ptrs = [view.data_ptr() for view in self.views]
+        self.grad_ptrs = [view.data_ptr() for view in self.grad_views]
+        self.state = {}                                    # the steppers' state: flat tensors and 0-d scalars
+        self.hyper_values, self.hyper_tensors = {}, {}     # the last hyper-parameters seen, and as 0-d tensors
+        self.layout_changed = False                        # set when a parameter's layout changed (its state views are new)
+
+    def view_of(self, flat:torch.Tensor, i:int) -> torch.Tensor:
+        "The slice of `flat` (`p`, `grad` or a state buffer) that holds parameter `i`, with its shape and strides."
+        return flat.as_strided(self.params[i].shape, self.strides[i], self.offsets[i])
+
+    def where(self, i:int) -> str: return f"parameter {i} (shape {tuple(self.params[i].shape)}) of param group {self.group_index}"
+
+    def take_grad(self, i:int):
+        "Copy parameter `i`'s gradient into the flat gradient and point `p.grad` at its slice."
+        p, grad_view = self.params[i], self.grad_views[i]
+        if p.grad.layout != torch.strided:
+            raise RuntimeError(f"{self.where(i)} has a sparse gradient ({p.grad.layout}): this optimizer steps dense buffers. "
+                               "Use dense gradients (e.g. nn.Embedding(..., sparse=False)), or torch.optim.SparseAdam for sparse ones")
+        grad_view.copy_(p.grad)
+        p.grad = grad_view
+
+# %% ../nbs/03a_optimizer.ipynb #6fd1f1b5
+@patch
+def sync_data(self:FlatParams):
+    "Make sure every parameter's values live in the buffer `p` (one cheap test per parameter when they do)."
+    for i, (p, ptr) in enumerate(zip(self.params, self.data_ptrs)):
+        if p.data_ptr() != ptr: self.take_data(i)
+
+@patch
+def take_data(self:FlatParams, i:int):
+    "Bring parameter `i`'s values back into the buffer (something moved them), keeping a new memory layout."
+    p, view = self.params[i], self.views[i]
+    if (p.device, p.dtype, p.shape) != (view.device, view.dtype, view.shape):
+        raise RuntimeError(f"{self.where(i)} is now {p.dtype} on {p.device}, but the optimizer was made for {view.dtype} "
+                           f"on {view.device}: make the optimizer after moving or converting the model (the Learner does)")
+    values, strides = p.detach(), dense_strides(p)
+    if strides != self.strides[i]:                      # e.g. model.to(memory_format=torch.channels_last)
+        values = values.clone()
+        self.relayout(i, strides)
+    self.views[i].copy_(values)
+    p.data = self.views[i]
+    self.data_ptrs[i] = self.views[i].data_ptr()
+
+@patch
+def relayout(self:FlatParams, i:int, strides:tuple):
+    "Lay parameter `i` out with `strides` in the gradient and state buffers, moving their values along."
+    p = self.params[i]
+    grad_in_buffer = p.grad is self.grad_views[i] and p.grad.data_ptr() == self.grad_ptrs[i]
+    flats = [flat for flat in [self.grad, *self.state.values()] if flat.dim()]
+    old_values = [self.view_of(flat, i).clone() for flat in flats]
+    self.strides[i] = strides
+    for flat, values in zip(flats, old_values): self.view_of(flat, i).copy_(values)
+    self.views[i], self.grad_views[i] = self.view_of(self.p, i), self.view_of(self.grad, i)
+    self.grad_ptrs[i] = self.grad_views[i].data_ptr()
+    if grad_in_buffer: p.grad = self.grad_views[i]
+    self.layout_changed = True
+
+# %% ../nbs/03a_optimizer.ipynb #cd5e0430
+@patch
+def sync(self:FlatParams) -> list[bool]|None:
+    "Bring every parameter and gradient into the buffers; None when all have a gradient there, else which have one."
+    for p, grad_view, ptr in zip(self.params, self.grad_views, self.data_ptrs):
+        if p.grad is not grad_view or p.data_ptr() != ptr: break
+    else: return None                                   # the fast path: two cheap tests per parameter
+    self.sync_data()
+    has_grad = []
+    for i, p in enumerate(self.params):
+        if p.grad is not None and (p.grad is not self.grad_views[i] or p.grad.data_ptr() != self.grad_ptrs[i]):
+            self.take_grad(i)
+        has_grad.append(p.grad is not None)
+    return has_grad
+
+# %% ../nbs/03a_optimizer.ipynb #95ae2c6a
+@patch
+def partition(self:FlatParams, labels:list) -> list[tuple]:
+    "`(label, FlatParams)` for each distinct label: its parameters in new buffers, with their share of the state."
+    indices = {}
+    for i, label in enumerate(labels): indices.setdefault(label, []).append(i)
+    if len(indices) == 1: return [(labels[0], self)]
+    parts = []
+    for label, idx in indices.items():
+        part = FlatParams([self.params[i] for i in idx], self.group_index)
+        for name, value in self.state.items():
+            if value.dim() == 0: part.state[name] = value.clone()   # one number per flat group: a copy each
+            else:
+                part.state[name] = torch.zeros_like(part.p)
+                for j, i in enumerate(idx): part.view_of(part.state[name], j).copy_(self.view_of(value, i))
+        parts.append((label, part))
+    return parts
+
+# %% ../nbs/03a_optimizer.ipynb #c6a9229c
 _compiled_appliers = {}
 
 def compiled_applier(cbs:list[Callable]) -> Callable:
@@ -109,57 +231,9 @@ def compiled_applier(cbs:list[Callable]) -> Callable:
                                                 dynamic=True, fullgraph=True)
     return _compiled_appliers[key]
 
-# %% ../nbs/03a_optimizer.ipynb #e14a672b
-class FlatParams:
-    "The parameters of one group, device and dtype in one flat buffer, `p`; their gradients in another, `grad`; the steppers' state."
-    def __init__(self, params:list[torch.nn.Parameter], # all of one device and dtype
-                 group_index:int, # which param group they belong to
-                ):
-        self.params, self.group_index = params, group_index
-        self.numel = sum(p.numel() for p in params)
-        self.p = torch.empty(self.numel, dtype=params[0].dtype, device=params[0].device)
-        self.grad = torch.zeros_like(self.p)
-        self.offsets, self.views, self.grad_views = [], [], []
-        offset = 0
-        for p in params:
-            if not any(p.is_contiguous(memory_format=f) for f in (torch.contiguous_format, torch.channels_last, torch.channels_last_3d)):
-                raise ValueError(f"a parameter of shape {tuple(p.shape)} and strides {p.stride()} does not cover a dense "
-                                 "block of memory: make it contiguous (p.data = p.data.contiguous()) before making the optimizer")
-            self.offsets.append(offset)
-            self.views.append(self.view(self.p, offset, p)); self.grad_views.append(self.view(self.grad, offset, p))
-            offset += p.numel()
-        for p, view, grad_view in zip(params, self.views, self.grad_views): self.adopt(p, view, grad_view)
-        self.data_ptrs = [view.data_ptr() for view in self.views]
-        self.state = {}                                    # the steppers' state: flat tensors and 0-d scalars
-        self.hyper_values, self.hyper_tensors = {}, {}     # the last hyper-parameters seen, and as 0-d tensors
+COMPILE_MIN_NUMEL = 250_000
 
-    @staticmethod
-    def view(flat:torch.Tensor, offset:int, p:torch.Tensor) -> torch.Tensor:
-        "The slice of `flat` at `offset` that holds `p`, with `p`'s shape and strides."
-        if p.is_contiguous(): return flat[offset:offset + p.numel()].view(p.shape)
-        return flat.as_strided(p.shape, p.stride(), offset)
-
-    @staticmethod
-    def adopt(p, view, grad_view):
-        "Point `p` and its gradient at `view` and `grad_view`, copying their current values in first."
-        if p.data_ptr() != view.data_ptr(): view.copy_(p.detach())
-        if p.grad is None: grad_view.zero_()
-        elif p.grad is not grad_view: grad_view.copy_(p.grad)
-        p.data, p.grad = view, grad_view
-
-    def check_grads(self):
-        "Make sure every parameter and gradient lives in the buffers (two cheap tests per parameter when they do)."
-        for p, grad_view, ptr in zip(self.params, self.grad_views, self.data_ptrs):
-            if p.grad is not grad_view or p.data_ptr() != ptr: break
-        else: return
-        for i, (p, view, grad_view) in enumerate(zip(self.params, self.views, self.grad_views)):
-            if (p.device, p.dtype, p.shape) != (view.device, view.dtype, view.shape):
-                raise RuntimeError(f"parameter {i} of param group {self.group_index} is now {p.dtype} on {p.device}, but the "
-                                   f"optimizer was made for {view.dtype} on {view.device}: make the optimizer after moving "
-                                   "or converting the model (the Learner does)")
-            if p.grad is not grad_view or p.data_ptr() != view.data_ptr(): self.adopt(p, view, grad_view)
-
-# %% ../nbs/03a_optimizer.ipynb #6fd1f1b5
+# %% ../nbs/03a_optimizer.ipynb #f17ab9f7
 def _in_unit_interval(value): return 0 <= value < 1
 
 HYPER_CHECKS = {'lr': (lambda v: v >= 0, 'must be >= 0'),
@@ -183,128 +257,287 @@ def check_hyper(name:str, # the hyper-parameter's name, e.g. 'lr'
     if check and not check[0](value): raise ValueError(f"{name} {check[1]}, got {value}{where}")
 
 def stepper_arg_names(cbs:list[Callable]) -> set[str]:
-    "Every keyword argument the steppers `cbs` can take (besides `p` and `grad`)."
+    "Every keyword argument the steppers `cbs` can take (besides `p` and `grad`): hyper-parameters and state."
     names = set()
     for cb in cbs:
         for name, arg in inspect.signature(cb).parameters.items():
             if arg.kind in (arg.POSITIONAL_OR_KEYWORD, arg.KEYWORD_ONLY): names.add(name)
     return names - {'p', 'grad'}
 
-COMPILE_MIN_NUMEL = 250_000
+def _stepper_name(cb) -> str: return getattr(cb, '__name__', type(cb).__name__)
 
-# %% ../nbs/03a_optimizer.ipynb #cd5e0430
+# %% ../nbs/03a_optimizer.ipynb #47775303
+class ParamGroup(dict):
+    "A param group (a dict, as torch's) in which torch's names for the momenta and the framework's are one: writing either writes both."
+    def __init__(self, aliases:dict, # torch's name -> the framework's names, e.g. {'betas': ('mom', 'sqr_mom')}
+                 group:dict|None=None, # the entries
+                ):
+        super().__init__()
+        self.aliases = aliases
+        if group: self.update(group)
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        for alias, names in self.__dict__.get('aliases', {}).items():   # (unpickling sets the items before the attributes)
+            if key == alias:
+                values = tuple(value) if len(names) > 1 else (value,)
+                if len(values) != len(names):
+                    raise ValueError(f"{alias} must be {len(names)} numbers ({', '.join(names)}), got {value!r}")
+                for name, v in zip(names, values): super().__setitem__(name, v)
+            elif key in names and all(name in self for name in names):
+                super().__setitem__(alias, tuple(self[n] for n in names) if len(names) > 1 else value)
+
+    def update(self, *args, **kwargs):
+        for key, value in dict(*args, **kwargs).items(): self[key] = value
+
+    def setdefault(self, key, default=None):
+        if key not in self: self[key] = default
+        return self[key]
+
+def torch_aliases(hypers:dict) -> dict:
+    "torch's names for the momenta among `hypers`: 'betas' for `mom` with `sqr_mom` (Adam), 'momentum' for `mom` alone (SGD)."
+    if 'mom' in hypers and 'sqr_mom' in hypers: return {'betas': ('mom', 'sqr_mom')}
+    if 'mom' in hypers: return {'momentum': ('mom',)}
+    return {}
+
+def _alias_value(names, hypers): return tuple(hypers[n] for n in names) if len(names) > 1 else hypers[names[0]]
+
+# %% ../nbs/03a_optimizer.ipynb #5349b5d8
 class Optimizer(torch.optim.Optimizer):
     "An optimizer made of steppers `cbs`, run on flat buffers of the parameters (compiled for large groups)."
     def __init__(self, params:Iterable, # tensors, or dicts of param groups as torch optimizers take
                  cbs:list[Callable], # the steppers, called in order at each step
                  compile:bool|str='auto', # True, False, or 'auto': compile flat groups of at least COMPILE_MIN_NUMEL parameters
+                 aliases:dict|None=None, # torch's names for hyper-parameters, e.g. {'betas': ('mom', 'sqr_mom')}; None: `torch_aliases`
                  **hypers, # the hyper-parameters, defaults for every param group
                 ):
         if compile not in ('auto', True, False): raise ValueError(f"compile must be 'auto', True or False, got {compile!r}")
         self.cbs, self.compile = list(cbs), compile
         if not self.cbs: raise ValueError("cbs: an optimizer needs at least one stepper")
         self.hyper_names = stepper_arg_names(self.cbs)
-        self.flat_groups, self.frozen = [], []
-        super().__init__(params, hypers)
+        unused = sorted(set(hypers) - self.hyper_names)
+        if unused: raise ValueError(f"no stepper takes the hyper-parameter(s) {', '.join(unused)}; the steppers take "
+                                    f"{', '.join(sorted(self.hyper_names))}")
+        self.aliases = torch_aliases(hypers) if aliases is None else dict(aliases)
+        defaults = {**hypers, **{alias: _alias_value(names, hypers) for alias, names in self.aliases.items()}}
+        self.flat_groups = []
+        super().__init__(params, defaults)
 
-    def add_param_group(self, param_group:dict):
-        "Add a param group (a dict with 'params' and any hyper-parameters to override), in its own flat buffers."
-        super().add_param_group(param_group)
-        index, group = len(self.param_groups) - 1, self.param_groups[-1]
-        for name in self.hyper_names & group.keys(): check_hyper(name, group[name], f" (param group {index})")
-        by_kind = {}
-        for p in group['params']:
-            if p.requires_grad: by_kind.setdefault((p.device, p.dtype), []).append(p)
-            else: self.frozen.append(p)
-        self.flat_groups += [FlatParams(params, index) for params in by_kind.values()]
+# %% ../nbs/03a_optimizer.ipynb #f30a2213
+@patch
+def add_param_group(self:Optimizer, param_group:dict):
+    "Add a param group (a dict with 'params' and any hyper-parameters to override), in its own flat buffers."
+    if not isinstance(param_group, dict): raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
+    for alias, names in self.aliases.items():   # torch's name and the framework's both given: they must agree
+        given = [n for n in names if n in param_group]
+        if alias in param_group and given:
+            implied = ParamGroup(self.aliases, {alias: param_group[alias]})
+            if any(implied[n] != param_group[n] for n in given):
+                raise ValueError(f"the param group gives {alias}={param_group[alias]!r} and "
+                                 f"{', '.join(f'{n}={param_group[n]!r}' for n in given)}, which disagree: give one of them")
+    params = param_group['params']
+    params = [params] if isinstance(params, torch.Tensor) else list(params)
+    tensors = [p[1] if isinstance(p, tuple) else p for p in params]   # (name, param) pairs, as torch takes them
+    if len(set(map(id, tensors))) != len(tensors):
+        raise ValueError(f"param group {len(self.param_groups)} holds a parameter more than once: give each parameter once")
+    group = ParamGroup(self.aliases, self.defaults)
+    group.update({**param_group, 'params': params})
+    super(Optimizer, self).add_param_group(group)   # torch: names split off, no parameter in two groups
+    index = len(self.param_groups) - 1
+    try: self.flat_groups += self._flat_groups(group, index)
+    except Exception:
+        self.param_groups.pop()      # the group is refused whole
+        raise
 
-    def zero_grad(self, set_to_none:bool=False):
-        "Zero the gradients: one `zero_()` per flat group (with `set_to_none`, set each `p.grad` to None instead)."
-        for fg in self.flat_groups:
-            if set_to_none:
-                for p in fg.params: p.grad = None
-            else: fg.grad.zero_()
+@patch
+def _flat_groups(self:Optimizer, group:dict, index:int) -> list[FlatParams]:
+    "Check the hyper-parameters and parameters of param group `index`; its parameters in a flat group per device and dtype."
+    for name in sorted(self.hyper_names & group.keys()): check_hyper(name, group[name], f" (param group {index})")
+    by_kind = {}
+    for i, p in enumerate(group['params']):
+        if not (p.is_floating_point() and p.layout == torch.strided):
+            raise ValueError(f"parameter {i} of param group {index} is a {p.dtype} {p.layout} tensor: the steppers work on "
+                             "dense floating-point parameters (for a complex one, optimise torch.view_as_real(p))")
+        by_kind.setdefault((p.device, p.dtype), []).append(p)
+    return [FlatParams(params, index) for params in by_kind.values()]
 
-    def _hypers(self, fg:FlatParams, as_tensors:bool) -> dict:
-        "The hyper-parameters of `fg`'s group, checked when they change; as 0-d tensors for the compiled step."
-        group, values = self.param_groups[fg.group_index], fg.hyper_values
-        for name in sorted(self.hyper_names & group.keys()):
-            value = group[name]
-            if name not in values or values[name] != value:
-                check_hyper(name, value, f" (param group {fg.group_index})")
-                values[name] = value
-                if name in fg.hyper_tensors: fg.hyper_tensors[name].fill_(value)
-        if not as_tensors: return values
-        for name, value in values.items():   # float64: 1 - 0.999 is not precise enough in float32
-            if name not in fg.hyper_tensors: fg.hyper_tensors[name] = torch.tensor(float(value), dtype=torch.float64, device=fg.p.device)
-        return fg.hyper_tensors
+# %% ../nbs/03a_optimizer.ipynb #46f96120
+@patch
+def zero_grad(self:Optimizer, set_to_none:bool=False):
+    "Zero the gradients: one `zero_()` per flat group (with `set_to_none`, set each `p.grad` to None instead, as torch does)."
+    for fg in self.flat_groups:
+        if set_to_none:
+            for p in fg.params: p.grad = None
+            continue
+        fg.grad.zero_()
+        for p, grad_view, ptr in zip(fg.params, fg.grad_views, fg.grad_ptrs):
+            grad = p.grad       # a gradient outside the buffer (a backward pass made a new one) is zeroed where it is
+            if grad is not None and (grad is not grad_view or grad.data_ptr() != ptr):
+                if grad.grad_fn is not None: grad.detach_()
+                else: grad.requires_grad_(False)
+                grad.zero_()
 
-    def _compiles(self, fg:FlatParams) -> bool:
-        return self.compile is True or (self.compile == 'auto' and fg.numel >= COMPILE_MIN_NUMEL)
+# %% ../nbs/03a_optimizer.ipynb #5c4bcc22
+@patch
+def _hypers(self:Optimizer, fg:FlatParams, as_tensors:bool) -> dict:
+    "The hyper-parameters of `fg`'s group, checked when they change; as 0-d tensors for the compiled step."
+    group, values = self.param_groups[fg.group_index], fg.hyper_values
+    for name in sorted(self.hyper_names & group.keys()):
+        value = group[name]
+        if name not in values or values[name] != value:
+            check_hyper(name, value, f" (param group {fg.group_index})")
+            values[name] = float(value)   # a tensor lr (torch allows one) as a number
+            if name in fg.hyper_tensors: fg.hyper_tensors[name].fill_(values[name])
+    if not as_tensors: return values
+    for name, value in values.items():   # float64: 1 - 0.999 is not precise enough in float32
+        if name not in fg.hyper_tensors: fg.hyper_tensors[name] = torch.tensor(value, dtype=torch.float64, device=fg.p.device)
+    return fg.hyper_tensors
 
-    @torch.no_grad()
-    def step(self, closure:Callable|None=None):
-        "One step of every parameter; `closure` (as torch optimizers take it) recomputes and returns the loss."
-        loss = None
-        if closure is not None:
-            with torch.enable_grad(): loss = closure()
-        for p in self.frozen:
-            if p.grad is not None:
-                raise RuntimeError(f"a parameter of shape {tuple(p.shape)} did not require a gradient when the optimizer was made, "
-                                   "so it has no place in its buffers, but now it has a gradient: make a new optimizer "
-                                   "(or add it with opt.add_param_group) after unfreezing it")
-        for fg in self.flat_groups:
-            fg.check_grads()
-            if fg.state and self._compiles(fg):
-                try:
-                    compiled_applier(self.cbs)(self.cbs, fg.p, fg.grad, fg.state, self._hypers(fg, True))
-                    continue
-                except Exception as e:
-                    warnings.warn(f"compiling the optimizer step failed, stepping uncompiled from now on "
-                                  f"({type(e).__name__}: {str(e)[:300]})")
-                    self.compile = False
-            n_state = len(fg.state)
-            apply_steppers(self.cbs, fg.p, fg.grad, fg.state, self._hypers(fg, False))
-            if len(fg.state) != n_state: self._link_state(fg)
-        return loss
+@patch
+def _compiles(self:Optimizer, fg:FlatParams) -> bool:
+    return self.compile is True or (self.compile == 'auto' and fg.numel >= COMPILE_MIN_NUMEL)
 
-    def _link_state(self, fg:FlatParams):
-        "Point `self.state[p]` of each parameter at its slices of the flat state (and at the shared scalars)."
-        for p, offset in zip(fg.params, fg.offsets):
-            self.state[p] = {name: FlatParams.view(value, offset, p) if value.dim() else value for name, value in fg.state.items()}
+@patch
+def check_can_step(self:Optimizer):
+    "Raise if the optimizer cannot step now (a subclass's hook: `ScheduleFreeOptimizer` needs y in the parameters)."
 
-    def state_dict(self) -> dict:
-        "torch's format (per-parameter state, param groups by index), plus the names of the state kept as one number per flat group."
-        sd = super().state_dict()
-        sd['scalar_state'] = sorted({name for fg in self.flat_groups for name, v in fg.state.items() if v.dim() == 0})
-        return sd
+# %% ../nbs/03a_optimizer.ipynb #803709a4
+@patch
+@torch.no_grad()
+def step(self:Optimizer, closure:Callable|None=None):
+    "One step of every parameter that has a gradient; `closure` (as torch optimizers take it) recomputes and returns the loss."
+    self.check_can_step()
+    loss = None
+    if closure is not None:
+        with torch.enable_grad(): loss = closure()
+    flat_groups = []
+    for fg in self.flat_groups:
+        has_grad = fg.sync()
+        if fg.layout_changed: self._link_state(fg)
+        if has_grad is None: parts = [(True, fg)]          # the fast path: every gradient is in the buffer
+        else:       # the parameters without a gradient are left alone, in a flat group (and state) of their own
+            parts = fg.partition(has_grad)
+            for _, part in parts:
+                if part is not fg: self._link_state(part)
+        for stepped, part in parts:
+            if stepped: self._step_flat(part)
+            flat_groups.append(part)
+    self.flat_groups = flat_groups
+    return loss
 
-    def load_state_dict(self, state_dict:dict):
-        "Load hyper-parameters and state saved by `state_dict`, copying them into this optimizer's flat buffers."
-        saved_groups = state_dict['param_groups']
-        if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"the state dict has {len(saved_groups)} param groups, this optimizer has {len(self.param_groups)}")
-        index_of = {}
-        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
-            if len(group['params']) != len(saved['params']):
-                raise ValueError(f"param group {i} has {len(group['params'])} parameters, the state dict's has {len(saved['params'])}")
-            index_of.update({id(p): k for p, k in zip(group['params'], saved['params'])})
-            group.update({name: value for name, value in saved.items() if name != 'params'})
-        scalars, saved_state = set(state_dict.get('scalar_state', ())), state_dict['state']
-        for fg in self.flat_groups:
-            for p, offset in zip(fg.params, fg.offsets):
-                for name, value in saved_state.get(index_of[id(p)], {}).items():
-                    if name not in fg.state: fg.state[name] = _scalar(fg.p) if name in scalars else torch.zeros_like(fg.p)
-                    target = fg.state[name] if name in scalars else FlatParams.view(fg.state[name], offset, p)
-                    target.copy_(value)
-            self._link_state(fg)
-            fg.hyper_values.clear()   # re-read (and re-check) every hyper-parameter at the next step
+# %% ../nbs/03a_optimizer.ipynb #4122f049
+@patch
+def _step_flat(self:Optimizer, fg:FlatParams):
+    "Run the steppers on flat group `fg`, compiled or not."
+    if fg.state and self._compiles(fg):
+        try:
+            compiled_applier(self.cbs)(self.cbs, fg.p, fg.grad, fg.state, self._hypers(fg, True))
+            return
+        except Exception as e:
+            warnings.warn(f"compiling the optimizer step failed, stepping uncompiled from now on ({type(e).__name__}: {str(e)[:300]})")
+            self.compile = False
+    n_state = len(fg.state)
+    apply_steppers(self.cbs, fg.p, fg.grad, fg.state, self._hypers(fg, False))
+    if len(fg.state) != n_state: self._link_state(fg)
 
-    def __repr__(self):
-        steppers = ', '.join(getattr(cb, '__name__', repr(cb)) for cb in self.cbs)
-        return f"{type(self).__name__}([{steppers}], {len(self.flat_groups)} flat groups, compile={self.compile!r})\n" + super().__repr__()
+@patch
+def _link_state(self:Optimizer, fg:FlatParams):
+    "Point `self.state[p]` of each parameter at its slices of the flat state (and at the shared scalars)."
+    fg.layout_changed = False
+    for i, p in enumerate(fg.params):
+        if fg.state: self.state[p] = {name: fg.view_of(value, i) if value.dim() else value for name, value in fg.state.items()}
+        else: self.state.pop(p, None)
 
-# %% ../nbs/03a_optimizer.ipynb #40dabcaf
+# %% ../nbs/03a_optimizer.ipynb #5aa65c4e
+@patch
+def state_dict(self:Optimizer) -> dict:
+    "torch's format (per-parameter state, param groups by index), plus the steppers' names and the one-number state's names."
+    sd = super(Optimizer, self).state_dict()
+    sd['steppers'] = [_stepper_name(cb) for cb in self.cbs]
+    sd['scalar_state'] = sorted({name for fg in self.flat_groups for name, v in fg.state.items() if v.dim() == 0})
+    return sd
+
+@patch
+def load_state_dict(self:Optimizer, state_dict:dict):
+    "torch's `load_state_dict` (hooks, casting to the parameters' dtype and device), refusing another optimizer's state."
+    check = self.register_load_state_dict_pre_hook(Optimizer._check_state_dict)          # after the user's pre-hooks
+    absorb = self.register_load_state_dict_post_hook(Optimizer._absorb_state, prepend=True)  # before the user's post-hooks
+    try: super(Optimizer, self).load_state_dict(state_dict)
+    finally: check.remove(); absorb.remove()
+
+@patch
+def _check_groups(self:Optimizer, state_dict:dict):
+    "The param groups of `state_dict` must match this optimizer's in number and size, and hold its hyper-parameters."
+    groups, saved_groups = self.param_groups, state_dict['param_groups']
+    if len(groups) != len(saved_groups):
+        raise ValueError(f"load_state_dict: the state dict has {len(saved_groups)} param groups, this optimizer has {len(groups)}")
+    for i, (group, saved_group) in enumerate(zip(groups, saved_groups)):
+        if len(group['params']) != len(saved_group['params']):
+            raise ValueError(f"load_state_dict: param group {i} has {len(group['params'])} parameters, the state dict's has "
+                             f"{len(saved_group['params'])}")
+        missing = sorted((self.hyper_names & self.defaults.keys()) - saved_group.keys())
+        if missing: raise ValueError(f"load_state_dict: param group {i} of the state dict has no {', '.join(missing)}")
+        for p, key in zip(group['params'], saved_group['params']):
+            for name, value in state_dict['state'].get(key, {}).items():
+                shape = torch.Size([]) if name in state_dict.get('scalar_state', ()) else p.shape
+                if torch.as_tensor(value).shape != shape:
+                    raise ValueError(f"load_state_dict: state {name!r} of parameter {key} has shape {tuple(torch.as_tensor(value).shape)}"
+                                     f", but the parameter it belongs to has shape {tuple(p.shape)}")
+
+# %% ../nbs/03a_optimizer.ipynb #03c91fdb
+@patch
+def _check_state_dict(self:Optimizer, state_dict:dict):
+    "Refuse a state dict that this optimizer's steppers cannot continue from, saying what does not fit."
+    mine, saved = [_stepper_name(cb) for cb in self.cbs], state_dict.get('steppers')
+    names = sorted({name for s in state_dict['state'].values() if isinstance(s, dict) for name in s})
+    if saved is None and 'scalar_state' not in state_dict:
+        hypers = sorted({k for g in state_dict['param_groups'] for k in g if k not in ('params', 'param_names')})
+        raise ValueError(f"load_state_dict: this state dict was not saved by an accel_sgd Optimizer (it names no steppers): its "
+                         f"state holds {names} and its param groups {hypers}; this optimizer's steppers are {mine}. "
+                         "Load it into the kind of optimizer that saved it")
+    if saved is not None and list(saved) != mine:
+        raise ValueError(f"load_state_dict: the state dict was saved by an optimizer with the steppers {list(saved)}, this one has "
+                         f"{mine}: make the same optimizer (same function, same decouple_wd, momentum or not) to load it")
+    unknown = sorted(set(names) - self.hyper_names)
+    if unknown: raise ValueError(f"load_state_dict: the state dict holds state {unknown} that none of the steppers {mine} keeps")
+    self._check_groups(state_dict)
+    self._scalar_state = set(state_dict.get('scalar_state', ()))
+
+# %% ../nbs/03a_optimizer.ipynb #ed20b928
+@patch
+def _absorb_state(self:Optimizer):
+    "After torch's loading: the param groups as `ParamGroup`s, and the loaded per-parameter state copied into flat buffers."
+    self.param_groups[:] = [ParamGroup(self.aliases, g) for g in self.param_groups]
+    flat_groups = []
+    for fg in self.flat_groups:
+        fg.state = {}
+        saved = [self.state.get(p) or {} for p in fg.params]
+        # parameters saved with different one-number state (a step count...) cannot share a flat group
+        labels = [tuple(sorted((k, float(v)) if k in self._scalar_state else (k,) for k, v in s.items())) for s in saved]
+        for label, part in fg.partition(labels):
+            part.hyper_values.clear()    # re-read (and re-check) every hyper-parameter at the next step
+            for name, *value in label:
+                if value: part.state[name] = _scalar(part.p, value[0])
+                else:
+                    part.state[name] = torch.zeros_like(part.p)
+                    for j, p in enumerate(part.params): part.view_of(part.state[name], j).copy_(self.state[p][name])
+            self._link_state(part)
+            flat_groups.append(part)
+    self.flat_groups = flat_groups
+
+# %% ../nbs/03a_optimizer.ipynb #58e69417
+@patch
+def __getstate__(self:Optimizer) -> dict:
+    "What `copy.deepcopy` and pickling keep: every public attribute (torch's own keeps only the state and param groups)."
+    return {k: v for k, v in self.__dict__.items() if not k.startswith('_') and k != 'step'}
+
+@patch
+def __repr__(self:Optimizer):
+    steppers = ', '.join(_stepper_name(cb) for cb in self.cbs)
+    return (f"{type(self).__name__}([{steppers}], {len(self.flat_groups)} flat groups, compile={self.compile!r})\n"
+            + super(Optimizer, self).__repr__())
+
+# %% ../nbs/03a_optimizer.ipynb #d6b6f007
 def _decay(decouple_wd:bool): return weight_decay if decouple_wd else l2_reg
 
 def sgd(params:Iterable, # the parameters, or param group dicts
@@ -315,8 +548,9 @@ def sgd(params:Iterable, # the parameters, or param group dicts
         compile:bool|str='auto', # see `Optimizer`
        ) -> Optimizer:
     "SGD, with momentum when `mom` > 0."
-    cbs = [_decay(decouple_wd)] + ([average_grad, momentum_step] if mom else [sgd_step])
-    return Optimizer(params, cbs, compile=compile, lr=lr, mom=mom, wd=wd)
+    if not mom: return Optimizer(params, [_decay(decouple_wd), sgd_step], compile=compile, lr=lr, wd=wd)
+    return Optimizer(params, [_decay(decouple_wd), average_grad, momentum_step], compile=compile,
+                     aliases={'momentum': ('mom',)}, lr=lr, mom=mom, wd=wd)
 
 def rmsprop(params:Iterable, lr:float,
             sqr_mom:float=0.99, # momentum of the squared gradients
@@ -334,7 +568,7 @@ def adam(params:Iterable, lr:float,
          decouple_wd:bool=True, compile:bool|str='auto') -> Optimizer:
     "Adam (AdamW with the default decoupled weight decay), with fastai's defaults."
     return Optimizer(params, [_decay(decouple_wd), ema_grad, ema_sqr_grad, adam_step], compile=compile,
-                     lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd)
+                     aliases={'betas': ('mom', 'sqr_mom')}, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd)
 
 # %% ../nbs/03a_optimizer.ipynb #e3788430
 def radam_step(p, grad_avg, grad_avg_weight, sqr_avg, sqr_avg_weight, step, lr, sqr_mom, eps, **_):
@@ -349,7 +583,7 @@ def radam(params:Iterable, lr:float, mom:float=0.9, sqr_mom:float=0.99, eps:floa
           decouple_wd:bool=True, compile:bool|str='auto') -> Optimizer:
     "Rectified Adam (Liu et al. 2019)."
     return Optimizer(params, [_decay(decouple_wd), step_count, ema_grad, ema_sqr_grad, radam_step], compile=compile,
-                     lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd)
+                     aliases={'betas': ('mom', 'sqr_mom')}, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd)
 
 # %% ../nbs/03a_optimizer.ipynb #a9f2a423
 def lion_step(p, grad, lr, mom, avg_mom, grad_avg=None, **_):
@@ -364,7 +598,8 @@ def lion(params:Iterable, lr:float,
          wd:float=0., # decoupled weight decay
          compile:bool|str='auto') -> Optimizer:
     "Lion (Chen et al. 2023)."
-    return Optimizer(params, [weight_decay, lion_step], compile=compile, lr=lr, mom=mom, avg_mom=avg_mom, wd=wd)
+    return Optimizer(params, [weight_decay, lion_step], compile=compile, aliases={'betas': ('mom', 'avg_mom')},
+                     lr=lr, mom=mom, avg_mom=avg_mom, wd=wd)
 
 # %% ../nbs/03a_optimizer.ipynb #07acdb37
 def schedule_free_step(p, grad, sqr_avg, sqr_avg_weight, step, lr, mom, eps, wd, warmup, z=None, lr_sqr_sum=None, **_):
@@ -379,6 +614,7 @@ def schedule_free_step(p, grad, sqr_avg, sqr_avg_weight, step, lr, mom, eps, wd,
     z.sub_(update, alpha=lr_t)
     return {'z': z, 'lr_sqr_sum': lr_sqr_sum}
 
+# %% ../nbs/03a_optimizer.ipynb #13ee3c83
 class ScheduleFreeOptimizer(Optimizer):
     "An `Optimizer` whose parameters hold y while training; `eval()` swaps them to the average x, `train()` back to y."
     def __init__(self, *args, **kwargs):
@@ -388,6 +624,7 @@ class ScheduleFreeOptimizer(Optimizer):
     @torch.no_grad()
     def _swap(self, weight:Callable[[float], float]):
         for fg in self.flat_groups:
+            fg.sync_data()   # the weights may have been moved (lr_find, a loaded checkpoint): take them back first
             if 'z' in fg.state: fg.p.lerp_(fg.state['z'], weight(self.param_groups[fg.group_index]['mom']))
 
     def eval(self):
@@ -400,9 +637,8 @@ class ScheduleFreeOptimizer(Optimizer):
         if not self.training: self._swap(lambda mom: 1 - mom)
         self.training = True
 
-    def step(self, closure=None):
+    def check_can_step(self):
         if not self.training: raise RuntimeError("the parameters hold the averaged weights x: call opt.train() before stepping")
-        return super().step(closure)
 
     def state_dict(self) -> dict:
         "`Optimizer.state_dict`, plus whether the parameters hold y (training) or x: a checkpoint saves them as they are."
@@ -412,6 +648,7 @@ class ScheduleFreeOptimizer(Optimizer):
         super().load_state_dict(state_dict)
         self.training = state_dict.get('training', True)   # the loaded weights are y or x, as they were saved
 
+# %% ../nbs/03a_optimizer.ipynb #12836a23
 def schedule_free_adamw(params:Iterable, lr:float,
                         mom:float=0.9, # beta1: how close y stays to the average x (must be > 0)
                         sqr_mom:float=0.999, # beta2
@@ -422,12 +659,14 @@ def schedule_free_adamw(params:Iterable, lr:float,
     "Schedule-Free AdamW (Defazio et al. 2024); use `ScheduleFreeCB` (or `opt.train()`/`opt.eval()`) around evaluation."
     if not 0 < mom < 1: raise ValueError(f"mom must be in (0, 1) for schedule-free training, got {mom}")
     return ScheduleFreeOptimizer(params, [step_count, ema_sqr_grad, schedule_free_step], compile=compile,
-                                 lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, warmup=warmup)
+                                 aliases={'betas': ('mom', 'sqr_mom')}, lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd, warmup=warmup)
 
-class ScheduleFreeCB(Callback):
-    "Swap a schedule-free optimizer's weights: y to train, x to validate, and x in the model after the fit."
-    order = 1   # after DeviceCB and TrainCB, before the metrics see a prediction
-    def before_train(self): self.learn.opt.train()
-    def before_validate(self): self.learn.opt.eval()
-    def cleanup_fit(self):
-        if self.learn.opt is not None: self.learn.opt.eval()
+# %% ../nbs/03a_optimizer.ipynb #d7050564
+def __getattr__(name:str):
+    "`ScheduleFreeCB`, moved to `accel_sgd.callbacks`, still found here (with a `DeprecationWarning`)."
+    if name == 'ScheduleFreeCB':
+        import importlib, warnings
+        warnings.warn("accel_sgd.optimizer.ScheduleFreeCB has moved: import it from accel_sgd.callbacks",
+                      DeprecationWarning, stacklevel=2)
+        return importlib.import_module('accel_sgd.callbacks').ScheduleFreeCB
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

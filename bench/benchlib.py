@@ -1,7 +1,8 @@
 """What the benchmark scripts in bench/ share: the machine they ran on, the lock that keeps two timing
-runs from overlapping, the models and the two data paths (in-memory slices, and a DataLoader over a
-TensorDataset as fastai and plain PyTorch use), and a quiet import of fastai."""
-import contextlib, fcntl, os, platform, random, statistics, warnings
+runs from overlapping, progress lines on stderr, the models (the course's CNN from the library, and a
+deeper one) and the two data paths (in-memory slices, and a DataLoader over a TensorDataset as fastai
+and plain PyTorch use), cutting either down to a few images for a quick check, and a quiet import of fastai."""
+import contextlib, fcntl, os, platform, random, statistics, sys, time, warnings
 from functools import partial
 from types import SimpleNamespace
 
@@ -9,9 +10,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from accel_sgd.cli import course_model
 from accel_sgd.data import fashion_mnist_dls, load_fashion_mnist
-from accel_sgd.init import GeneralRelu, conv, get_model, init_weights
+from accel_sgd.init import init_weights
+from accel_sgd.models import GeneralRelu, conv, course_model, get_model
 
 LOCK = '/tmp/accel_sgd_bench.lock'
 
@@ -52,13 +53,41 @@ def start_run(args):
 
 
 def sync(device):
+    "Wait for the GPU to finish what it was given (a timer must not stop before the work it times); nothing on a CPU."
     if torch.device(device).type == 'cuda': torch.cuda.synchronize()
+
+
+_START = time.perf_counter()
+show_progress = True   # set to False to run the scripts' functions quietly (as the benchmarks notebook does)
+
+def progress(*parts):
+    "A line on stderr saying where a long run is (stdout holds the results), with the seconds since the script started."
+    if show_progress: print(f"[{time.perf_counter() - _START:7.1f} s]", *parts, file=sys.stderr, flush=True)
+
+
+def subset_dls(dls, n_train:int|None=None, n_valid:int|None=None):
+    """Keep only the first `n_train` training and `n_valid` validation items of `dls` (None: all), in place, for a
+    quick check rather than a benchmark. Works on this library's in-memory loaders and on torch's and fastai's
+    DataLoaders over a TensorDataset; returns `dls`."""
+    for dl, n in ((dls.train, n_train), (dls.valid, n_valid)):
+        if n is None: continue
+        if hasattr(dl, 'x') and hasattr(dl, 'y'): dl.x, dl.y = dl.x[:n], dl.y[:n]    # accel_sgd's TensorLoader
+        elif isinstance(getattr(dl, 'dataset', None), TensorDataset):
+            dl.dataset.tensors = tuple(t[:n] for t in dl.dataset.tensors)
+            if hasattr(dl, 'n'): dl.n = len(dl.dataset)                              # fastai's loader caches its length
+        else: raise TypeError(f"subset_dls: cannot cut {type(dl).__name__} down; expected a TensorLoader or a DataLoader over a TensorDataset")
+    return dls
 
 
 def median(xs): return statistics.median(xs)
 
 
 ACT = partial(GeneralRelu, leak=0.1, sub=0.4)
+COURSE_NFS = (1, 16, 32, 64, 128)   # twice course_model's default width: the width chapter 03b trains to 90%
+
+def course_cnn(seed:int):
+    "The course's CNN, `accel_sgd.models.course_model`, at twice its default width (`COURSE_NFS`); seeded."
+    return course_model(seed, nfs=COURSE_NFS)
 
 def deeper_cnn(seed:int):
     "The course's deeper plain CNN (notebook 13): a stride-1 stem, then stride-2 blocks of 16 to 128 channels; seeded."
@@ -67,7 +96,7 @@ def deeper_cnn(seed:int):
                           *get_model(ACT, nfs=(8, 16, 32, 64, 128), norm=nn.BatchNorm2d))
     return model.apply(partial(init_weights, leaky=0.1))
 
-MODELS = {'course': course_model, 'deeper': deeper_cnn}
+MODELS = {'course': course_cnn, 'deeper': deeper_cnn}
 
 
 def loader_dls(bs:int, device, seed:int=42, fastai:bool=False, valid_bs:int|None=None, drop_last:bool=False):

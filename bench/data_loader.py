@@ -1,9 +1,14 @@
 """One epoch of Fashion-MNIST training batches: accel_sgd's in-memory TensorLoader vs torch's
 DataLoader over a TensorDataset with default collation (both shuffled, batch size 1024, the
 data already loaded as tensors), measured side by side in one run, interleaved, medians."""
-import argparse, statistics, time
+import argparse, statistics, sys, time
+from pathlib import Path
+
 import torch
 from torch.utils.data import DataLoader, TensorDataset
+
+sys.path.insert(0, str(Path(__file__).parent))
+from benchlib import progress
 from accel_sgd.data import fashion_mnist_dls, load_fashion_mnist
 
 
@@ -26,7 +31,8 @@ def main():
                'DataLoader(TensorDataset), default collate': DataLoader(TensorDataset(x, fm.y_train), batch_size=args.bs, shuffle=True)}
     times = {k: [] for k in loaders}
     for dl in loaders.values(): epoch_time(dl)            # warm-up
-    for _ in range(args.reps):                               # interleaved, so drift hits both alike
+    for rep in range(args.reps):                             # interleaved, so drift hits both alike
+        progress(f'data_loader: rep {rep + 1}/{args.reps}, one epoch of each loader')
         for k, dl in loaders.items(): times[k].append(epoch_time(dl))
     base = statistics.median(times['TensorLoader (accel_sgd)'])
     print(f"one epoch of {len(fm.x_train):,} images in batches of {args.bs}, median of {args.reps} ({torch.get_num_threads()} threads)")

@@ -1,28 +1,23 @@
 """What the Learner costs over a hand-written loop: one epoch (a training pass, then a validation pass
-measuring loss and accuracy) of the course model on Fashion-MNIST with AdamW, batches of 1024, through
+measuring loss and accuracy) of the course's CNN (`benchlib.course_cnn`: `course_model` at twice its default
+width) on Fashion-MNIST with AdamW, batches of 1024, through
 a bare PyTorch loop and through `Learner` with its default callbacks (TrainCB, DeviceCB) plus MetricsCB.
 Both run in this one process, interleaved epoch by epoch so that load from elsewhere hits both alike;
 the script prints the medians and their ratio (goal: at most 1.03).
 
 Run it under `flock /tmp/accel_sgd_bench.lock python bench/learner_overhead.py` so that two timing
 scripts never run at once."""
-import argparse, statistics, time
+import argparse, statistics, sys, time
 from functools import partial
+from pathlib import Path
+
 import torch, torch.nn.functional as F
-from torch import nn
+
+sys.path.insert(0, str(Path(__file__).parent))
+from benchlib import course_cnn, progress, sync
 from accel_sgd.data import fashion_mnist_dls
-from accel_sgd.init import GeneralRelu, get_model, init_weights
-from accel_sgd.learner import DeviceCB, Learner, MetricsCB
-
-
-def course_model(seed):
-    torch.manual_seed(seed)
-    model = get_model(partial(GeneralRelu, leak=0.1, sub=0.4), norm=nn.BatchNorm2d)
-    return model.apply(partial(init_weights, leaky=0.1))
-
-
-def sync(device):
-    if device.type == 'cuda': torch.cuda.synchronize()
+from accel_sgd.callbacks import MetricsCB
+from accel_sgd.learner import DeviceCB, Learner
 
 
 class BareLoop:
@@ -64,9 +59,9 @@ def main():
     device = torch.device(args.device)
     opt_func = partial(torch.optim.AdamW, lr=1e-3, eps=1e-5)
 
-    bare_model = course_model(0)
+    bare_model = course_cnn(0)
     bare = BareLoop(bare_model, fashion_mnist_dls(args.bs, device=device), opt_func(bare_model.parameters()), device)
-    learn = Learner(course_model(0), fashion_mnist_dls(args.bs, device=device), F.cross_entropy,
+    learn = Learner(course_cnn(0), fashion_mnist_dls(args.bs, device=device), F.cross_entropy,
                     opt_func=partial(torch.optim.AdamW, eps=1e-5), lr=1e-3, cbs=[DeviceCB(device), MetricsCB()])
 
     def timed(run):
@@ -83,7 +78,8 @@ def main():
     print(f"after the warm-up epoch: weights {'identical' if same else 'DIFFERENT'}; valid accuracy "
           f"bare {row_bare['valid_accuracy']:.4f}, learner {row_learn['valid_accuracy']:.4f}")
     times = {'bare loop': [], 'Learner (TrainCB+DeviceCB+MetricsCB)': []}
-    for _ in range(args.reps):   # interleaved, so drift in the machine's load hits both alike
+    for rep in range(args.reps):   # interleaved, so drift in the machine's load hits both alike
+        progress(f'learner_overhead: rep {rep + 1}/{args.reps}, one epoch of each loop')
         times['bare loop'].append(time_bare())
         times['Learner (TrainCB+DeviceCB+MetricsCB)'].append(time_learner())
 

@@ -11,20 +11,19 @@ Schedule-Free AdamW, which torch does not have, are compared with fused AdamW.
 
     python bench/optimizer_step.py [--steps 200] [--threads N] [--sizes course large]
 """
-import argparse, statistics, time, warnings
+import argparse, os, platform, statistics, time, warnings
 from functools import partial
 
 import torch
 from torch import nn
 
-from accel_sgd.init import GeneralRelu, get_model
+from accel_sgd.models import course_model
 from accel_sgd.optimizer import adam, lion, radam, rmsprop, schedule_free_adamw, sgd
 
 
 def course_shapes():
     "The parameter shapes of the course's CNN (BatchNorm, GeneralRelu)."
-    model = get_model(partial(GeneralRelu, leak=0.1, sub=0.4), norm=nn.BatchNorm2d)
-    return [tuple(p.shape) for p in model.parameters()]
+    return [tuple(p.shape) for p in course_model(0).parameters()]
 
 def large_shapes(): return [(360, 360), (360,)] * 50   # 6,498,000 parameters in 100 tensors
 
@@ -113,7 +112,8 @@ def main():
     ap.add_argument('--sizes', nargs='+', default=list(SIZES), choices=list(SIZES))
     args = ap.parse_args()
     if args.threads: torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}")
+    print(f"torch {torch.__version__}, {platform.processor() or platform.machine()} CPU with {os.cpu_count()} cores, "
+          f"torch's CPU kernels for {torch.backends.cpu.get_cpu_capability()}")
     for size in args.sizes: bench_size(size, args.steps)
 
 if __name__ == '__main__': main()

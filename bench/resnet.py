@@ -1,4 +1,4 @@
-"""The best test accuracy in a fixed budget of CPU time: a ResNet (`accel_sgd.fast.resnet`, blocks of 8 to
+"""The best test accuracy in a fixed budget of CPU time: a ResNet (`resnet`, blocks of 8 to
 256 channels, GeneralRelu) trained on Fashion-MNIST with the augmentation of the course's later
 notebooks done on the batch, on the device (`BatchAugmentCB`: each image shifted by up to `--pad`
 pixels, flipped left-right with probability 0.5, and with probability `--erase` a random rectangle
@@ -16,13 +16,16 @@ from pathlib import Path
 import torch, torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchlib import ACT, add_run_args, bench_lock, machine, start_run, sync
+from benchlib import ACT, add_run_args, bench_lock, machine, progress, start_run, subset_dls, sync
 from accel_sgd.data import fashion_mnist_dls
-from accel_sgd.fast import BatchAugmentCB, ChannelsLastCB, CompileCB, random_crop, random_erase, random_flip, resnet, to_channels_last
+from accel_sgd.augment import BatchAugmentCB, random_crop, random_erase, random_flip
+from accel_sgd.models import resnet
+from accel_sgd.speed import ChannelsLastCB, CompileCB, to_channels_last
 from accel_sgd.init import init_weights
-from accel_sgd.learner import Callback, DeviceCB, Learner, MetricsCB, MixedPrecision
+from accel_sgd.callbacks import MetricsCB, MixedPrecision
+from accel_sgd.learner import Callback, DeviceCB, Learner
 from accel_sgd.optimizer import adam
-from accel_sgd.sgd import OneCycleCB
+from accel_sgd.schedules import OneCycleCB
 
 
 class EpochLog(Callback):
@@ -34,6 +37,7 @@ class EpochLog(Callback):
         sync(self.device)
         row = self.learn.history[-1]
         row['elapsed'] = time.perf_counter() - self.start
+        progress(f"resnet: epoch {row['epoch'] + 1}/{self.learn.n_epochs} done, test accuracy {row['valid_accuracy']:.4f}")
         self.log(f"| {row['epoch'] + 1} | {row['train_loss']:.4f} | {row['train_accuracy']:.4f} | {row['valid_loss']:.4f} | "
                  f"{row['valid_accuracy']:.4f} | {row['time']:.0f} | {row['elapsed'] / 60:.1f} |")
 
@@ -57,8 +61,7 @@ def run(epochs:int=18, bs:int=512, lr:float=1e-2, nfs=(8, 16, 32, 64, 128, 256),
         wd:float=0.01, device='cpu', precision:str='bf16', compile:bool=False, lock:bool=False, seed:int=0,
         subset:int|None=None, log=print) -> dict:
     device = torch.device(device)
-    dls = fashion_mnist_dls(bs, device=device, seed=seed, valid_bs=1000, drop_last=True)
-    if subset: dls.train.x, dls.train.y = dls.train.x[:subset], dls.train.y[:subset]
+    dls = subset_dls(fashion_mnist_dls(bs, device=device, seed=seed, valid_bs=1000, drop_last=True), subset)
     torch.manual_seed(seed)
     model = resnet(nfs, act=ACT).apply(partial(init_weights, leaky=0.1))
     tfms = [partial(random_crop, pad=pad)] if pad else []

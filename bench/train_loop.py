@@ -1,8 +1,8 @@
 """One epoch (a training pass, then a validation pass measuring loss and accuracy) of the same model,
 data and optimizer through three training loops: a bare PyTorch loop written by hand, accel_sgd's
-Learner, and fastai's Learner; each also through the data path it would normally use. The course
-model on Fashion-MNIST, batches of 1024, torch.optim.AdamW(lr=1e-3, eps=1e-5) for all (fastai's
-through its OptimWrapper), no progress bars. The variants run in this one process, interleaved
+Learner, and fastai's Learner; each also through the data path it would normally use. The course's
+CNN (`benchlib.course_cnn`: `course_model` at twice its default width) on Fashion-MNIST, batches of
+1024, torch.optim.AdamW(lr=1e-3, eps=1e-5) for all (fastai's through its OptimWrapper), no progress bars. The variants run in this one process, interleaved
 epoch by epoch, each after one warm-up epoch; the table shows medians and ratios to the bare loop
 over in-memory slices.
 
@@ -17,35 +17,26 @@ from pathlib import Path
 import torch, torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchlib import add_run_args, bench_lock, course_model, import_fastai, loader_dls, machine, median, start_run, sync
+from benchlib import add_run_args, bench_lock, course_cnn, import_fastai, loader_dls, machine, median, progress, start_run, subset_dls, sync
 from learner_overhead import BareLoop
 from accel_sgd.data import fashion_mnist_dls
-from accel_sgd.learner import DeviceCB, Learner, MetricsCB
+from accel_sgd.callbacks import MetricsCB
+from accel_sgd.learner import DeviceCB, Learner
 
 
 def variants(bs:int, device, subset:int|None=None):
     "name -> (data path, a function that trains one epoch). Every model starts from the same seeded weights."
     opt_func = partial(torch.optim.AdamW, eps=1e-5)
-    def ours(): 
-        dls = fashion_mnist_dls(bs, device=device)
-        if subset: dls.train.x, dls.train.y, dls.valid.x, dls.valid.y = dls.train.x[:subset], dls.train.y[:subset], dls.valid.x[:subset], dls.valid.y[:subset]
-        return dls
-    def loaders(fastai=False):
-        dls = loader_dls(bs, device, fastai=fastai)
-        if subset:
-            for dl in (dls.train, dls.valid):
-                ds = dl.dataset
-                ds.tensors = tuple(t[:subset] for t in ds.tensors)
-                if fastai: dl.n = len(ds)   # fastai's loader caches the length
-        return dls
+    def ours(): return subset_dls(fashion_mnist_dls(bs, device=device), subset, subset)
+    def loaders(fastai=False): return subset_dls(loader_dls(bs, device, fastai=fastai), subset, subset)
     out = {}
-    model = course_model(0)
+    model = course_cnn(0)
     bare = BareLoop(model, ours(), opt_func(model.parameters(), lr=1e-3), device)
     out['bare loop'] = ('in-memory slices (TensorLoader)', bare.epoch, lambda: bare.model)
-    model = course_model(0)
+    model = course_cnn(0)
     bare_dl = BareLoop(model, loaders(), opt_func(model.parameters(), lr=1e-3), device)
     out['bare loop, torch DataLoader'] = ('torch DataLoader(TensorDataset)', bare_dl.epoch, lambda: bare_dl.model)
-    learn = Learner(course_model(0), ours(), F.cross_entropy, lr=1e-3, opt_func=opt_func, cbs=[DeviceCB(device), MetricsCB()])
+    learn = Learner(course_cnn(0), ours(), F.cross_entropy, lr=1e-3, opt_func=opt_func, cbs=[DeviceCB(device), MetricsCB()])
     out['accel_sgd Learner'] = ('in-memory slices (TensorLoader)', lambda: learn.fit(1), lambda: learn.model)
     if import_fastai() is not None:
         from fastai.data.core import DataLoaders as FastaiDataLoaders
@@ -53,7 +44,7 @@ def variants(bs:int, device, subset:int|None=None):
         from fastai.metrics import accuracy
         from fastai.optimizer import OptimWrapper
         def fastai_learner(dls):
-            learn = FastaiLearner(dls, course_model(0).to(device), loss_func=F.cross_entropy, metrics=accuracy,
+            learn = FastaiLearner(dls, course_cnn(0).to(device), loss_func=F.cross_entropy, metrics=accuracy,
                                   opt_func=partial(OptimWrapper, opt=opt_func), lr=1e-3)
             def epoch():
                 with learn.no_bar(), learn.no_logging(): learn.fit(1, lr=1e-3)
@@ -76,11 +67,14 @@ def run(reps:int=7, bs:int=1024, device='cpu', lock:bool=False, subset:int|None=
             sync(device); start, cpu = time.perf_counter(), time.process_time()
             epoch(); sync(device)
             return time.perf_counter() - start, time.process_time() - cpu
-    for _, epoch, _ in impls.values(): timed(epoch)    # warm-up epoch
+    for name, (_, epoch, _) in impls.items():
+        progress(f'train_loop: warm-up epoch, {name}')
+        timed(epoch)
     same = all(torch.equal(p, q) for p, q in zip(impls['bare loop'][2]().state_dict().values(),
                                                   impls['accel_sgd Learner'][2]().state_dict().values()))
     times = {name: [] for name in impls}
-    for _ in range(reps):
+    for rep in range(reps):
+        progress(f'train_loop: rep {rep + 1}/{reps}, one epoch of each of the {len(impls)} variants')
         for name, (_, epoch, _) in impls.items(): times[name].append(timed(epoch))
     wall = {name: median([t[0] for t in ts]) for name, ts in times.items()}
     cpu = {name: median([t[1] for t in ts]) for name, ts in times.items()}
