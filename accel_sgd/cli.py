@@ -41,7 +41,7 @@ def make_optimizer(name:str, wd:float|None=None):
 def schedule_callbacks(name:str, opt:str, lr:float) -> list:
     "The callbacks that schedule the run: 1cycle, cosine annealing, or nothing (constant)."
     from accel_sgd.schedules import OneCycleCB, ParamSchedCB, sched_cos
-    from accel_sgd.optimizer import ScheduleFreeCB
+    from accel_sgd.callbacks import ScheduleFreeCB
     cbs = [ScheduleFreeCB()] if opt == 'schedule_free_adamw' else []
     if name == 'onecycle': cbs.append(OneCycleCB(lr))
     elif name == 'cosine': cbs.append(ParamSchedCB({'lr': sched_cos(lr, lr / 1e3)}))
