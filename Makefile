@@ -55,7 +55,8 @@ docs-serve: docs
 	$(BIN)/python -m http.server $(DOCS_PORT) --bind 127.0.0.1 --directory _docs
 
 # The quick side-by-side timings (minutes); the long ones (time_to_accuracy.py, resnet.py: an hour)
-# are run from nbs/06_benchmarks.ipynb or by hand: make bench BENCH="time_to_accuracy resnet"
+# are run from nbs/06_benchmarks.ipynb or by hand: make bench BENCH="time_to_accuracy resnet";
+# the speedrun records (chapter 08, about a quarter of an hour): make bench BENCH=speedrun
 BENCH ?= data_loader learner_overhead optimizer_step train_loop
 bench: data
 	@for f in $(BENCH); do echo "== bench/$$f.py"; OMP_NUM_THREADS=1 $(BIN)/python bench/$$f.py || exit 1; done
