@@ -18,7 +18,7 @@ from .learner import Callback, Learner
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'LEARNER_FORMAT', 'get_rng_states', 'set_rng_states', 'has_state', 'stateful_callbacks',
            'loader_state', 'load_loader_state', 'stateful_loaders', 'CheckpointError', 'atomic_save', 'read_checkpoint',
-           'Checkpoint']
+           'Checkpoint', 'same_state']
 
 # %% ../nbs/01c_checkpoint.ipynb #35daf1d5
 def get_rng_states() -> dict:
@@ -48,7 +48,7 @@ def has_state(obj) -> bool:
     return callable(getattr(obj, 'state_dict', None)) and callable(getattr(obj, 'load_state_dict', None))
 
 def stateful_callbacks(cbs:Iterable[Callback], exclude=()) -> dict[str, Callback]:
-    "The callbacks that follow the state protocol, by name (`OneCycle`, then `OneCycle#1`... for repeats)."
+    "The callbacks that follow the state protocol, by class name (`LinearDecay`, then `LinearDecay#1`... for repeats)."
     found = {}
     for cb in cbs:
         if cb in exclude or not has_state(cb): continue
@@ -230,6 +230,15 @@ class _Replay:
         for _, batch in zip(range(self.skip), batches): yield batch   # the batches done before: the learner skips them
         set_rng_states(self.rng)   # where the interrupted run was when it wrote the checkpoint
         yield from batches
+
+# %% ../nbs/01c_checkpoint.ipynb #3a672fe3
+def same_state(a, b) -> bool:
+    "Exact equality of nested states: dicts, lists, tuples, tensors (dtype, shape and every value), numbers."
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.dtype == b.dtype and a.shape == b.shape and torch.equal(a, b)
+    if isinstance(a, dict): return isinstance(b, dict) and a.keys() == b.keys() and all(same_state(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)): return type(a) == type(b) and len(a) == len(b) and all(map(same_state, a, b))
+    return a == b
 
 # %% ../nbs/01c_checkpoint.ipynb #16438ed4
 LEARNER_FORMAT = 'accel_sgd.learner'

@@ -57,14 +57,23 @@ def state_preserved(learn:Learner):
     cb_states = [(cb, copy.deepcopy(cb.state_dict())) for cb in learn.cbs if has_state(cb)]
     dl_states = [(dl, loader_state(dl)) for dl in stateful_loaders(learn).values()]
     rng, fit_state, opt, lr = get_rng_states(), learn._fit_state(), learn._opt, learn.lr
+    error = None
     try: yield
+    except BaseException as e:
+        error = e
+        raise
     finally:
-        learn.model.load_state_dict(model_state)
-        for cb, state in cb_states: cb.load_state_dict(state)
-        for dl, state in dl_states: load_loader_state(dl, state)
-        set_rng_states(rng)
-        learn._set_fit_state(fit_state)   # callbacks, position, history...
-        learn._opt, learn.lr = opt, lr
+        try:   # what cannot fail first; a callback's own load_state_dict last
+            learn._set_fit_state(fit_state)   # callbacks, position, history...
+            learn._opt, learn.lr = opt, lr
+            set_rng_states(rng)
+            learn.model.load_state_dict(model_state)
+            for dl, state in dl_states: load_loader_state(dl, state)
+            for cb, state in cb_states: cb.load_state_dict(state)
+        except Exception as e:
+            if error is None: raise
+            note = f"and state_preserved could not put everything back: {type(e).__name__}: {e}"
+            if hasattr(error, 'add_note'): error.add_note(note)   # the error of the block stays the one raised
 
 # %% ../nbs/01b_lr_finder.ipynb #bb291ff9
 def _centred_smooth(log_lrs:torch.Tensor, losses:torch.Tensor, width:float) -> torch.Tensor:
