@@ -109,7 +109,7 @@ def _non_negative_float(text):
 
 # %% ../nbs/07_cli.ipynb #d8509b80
 def build_parser() -> argparse.ArgumentParser:
-    "The `accel-sgd` argument parser, with its `train` command."
+    "The `accel-sgd` argument parser, with its `train` and `speedrun` commands."
     parser = _Parser(prog='accel-sgd', description='Accelerated SGD on Fashion-MNIST: the course as a command.')
     parser.add_argument('--version', action='version', version=f'%(prog)s {__version__}')
     commands = parser.add_subparsers(dest='command', required=True, parser_class=_Parser)
@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     add('--subset', type=_positive(int), default=None, help='train on the first N training images only (quick checks)')
     add('--log-every', type=_non_negative_float, default=5.,
         help='seconds between progress lines within an epoch when the output is not a terminal (0: none; default: %(default)s)')
+    from accel_sgd.speedrun import add_speedrun_args   # chapter 08's records, timed as a multiple of the reference R
+    add_speedrun_args(commands.add_parser('speedrun', help='run a Fashion-MNIST speedrun record, timed as a multiple of R',
+                                          description='Run a speedrun record and time it as a multiple of the reference R (chapter 08).'))
     return parser
 
 # %% ../nbs/07_cli.ipynb #fb515b96
@@ -210,7 +213,7 @@ def parse_args(argv:list[str]|None=None) -> argparse.Namespace:
     args, unknown = parser.parse_known_args(argv)
     try:
         if unknown: raise UsageError(f"unrecognized arguments: {' '.join(unknown)} (see --help)")
-        check_args(args)
+        if args.command == 'train': check_args(args)
     except UsageError as e:
         parser.exit(2, f"{parser.prog} {args.command}: error: {e}\n")
     return args
@@ -331,6 +334,10 @@ def worker_argv(args:argparse.Namespace, out:Path) -> list[str]:
 def main(argv:list[str]|None=None):
     "The `accel-sgd` command."
     args = parse_args(argv)
+    if args.command == 'speedrun':
+        from accel_sgd.speedrun import run_speedrun
+        run_speedrun(args)
+        return
     from accel_sgd.data import DataError
     from accel_sgd.distributed import WorkerFailed, launch
     try:
