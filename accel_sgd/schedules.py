@@ -11,7 +11,8 @@ import torch
 from fastcore.basics import patch
 from fastcore.meta import delegates
 
-from .learner import Callback, Learner, get_momentum, set_momentum
+from .learner import Callback, Learner
+from .callbacks import get_momentum, set_momentum
 
 # %% auto #0
 __all__ = ['sched_lin', 'sched_cos', 'sched_exp', 'sched_const', 'combine_scheds', 'one_cycle', 'ParamSchedCB', 'OneCycleCB',
