@@ -181,7 +181,7 @@ def after_loss(self:DistributedCB):
     total = torch.tensor([n], device=learn.loss.device)
     dist.all_reduce(total)                                # the examples in this batch, over all processes
     weight = n * world_size() / total.item()
-    if weight != 1: learn.loss.register_hook(lambda grad: grad * weight)
+    if weight != 1 and learn.loss.requires_grad: learn.loss.register_hook(lambda grad: grad * weight)
 
 @patch
 def after_batch(self:DistributedCB):
