@@ -7,8 +7,8 @@
 
 Usage: python tools/check_nbs.py [glob ...]   (a glob restricts step 3 to matching notebooks)
 """
-import hashlib, multiprocessing, os, resource, subprocess, sys, threading, time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import hashlib, multiprocessing, os, subprocess, sys, threading, time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import psutil
@@ -41,39 +41,60 @@ def changed_by(cmd, paths):
 
 
 def _test_one(path, skip_flags, basepath):
-    """Run one notebook with nbdev's `test_nb` in this (fresh) process: its result, seconds, and the peak resident
-    memory in bytes of this process and of the largest subprocess it started (e.g. a torchrun worker)."""
+    "Run one notebook with nbdev's `test_nb` in this (fresh) process: its result, seconds, and this process's id."
     from nbdev.test import test_nb
     ok, secs = test_nb(path, skip_flags=skip_flags, basepath=basepath)
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024        # Linux reports KiB
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    return ok, secs, own, kids
+    return ok, secs, os.getpid()
 
 
 class TreeMemory:
-    "Samples the resident memory of this process and all its descendants; `peak` is the largest sum seen."
+    """Samples the memory of this process and all its descendants; `peak` is the largest sum seen, `at_peak` the
+    processes that made it up, `subtree_peak[pid]` the largest sum seen for each child and its descendants.
+    Each process counts its proportional set size (PSS: a page shared by k processes counts 1/k in each), so
+    that the sum is the memory the tree really holds: summing resident sizes would count torch's libraries
+    and every forked worker's copy-on-write pages once per process."""
     def __init__(self, every:float=0.5):
-        self.peak, self.every, self._stop = 0, every, threading.Event()
+        self.peak, self.at_peak, self.busy_at_peak, self.subtree_peak = 0, [], [], {}
+        self.busy = lambda: []  # names of the jobs under way, reported with the peak
+        self.every, self._stop = every, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
     def _sample(self):
-        me = psutil.Process()
-        total = 0
-        for p in [me, *me.children(recursive=True)]:
-            try: total += p.memory_info().rss
-            except psutil.Error: pass
-        self.peak = max(self.peak, total)
+        me, sizes, total = psutil.Process(), [], 0
+        try: own = me.memory_full_info().pss
+        except psutil.Error: own = 0
+        sizes.append((own, 'this script'))
+        for child in me.children():
+            subtree = 0
+            for p in [child, *child.children(recursive=True)]:
+                try: n = p.memory_full_info().pss; sizes.append((n, _label(p))); subtree += n
+                except psutil.Error: pass
+            self.subtree_peak[child.pid] = max(self.subtree_peak.get(child.pid, 0), subtree)
+        total = sum(n for n, _ in sizes)
+        if total > self.peak: self.peak, self.at_peak, self.busy_at_peak = total, sorted(sizes, reverse=True), self.busy()
     def _run(self):
         while not self._stop.wait(self.every): self._sample()
     def __enter__(self): self._thread.start(); return self
     def __exit__(self, *exc): self._stop.set(); self._thread.join()
 
 
+def _label(p) -> str:
+    "A short name for process `p`: its command line's first words."
+    try: cmd = p.cmdline()
+    except psutil.Error: return '?'
+    return ' '.join(Path(c).name if i == 0 else c for i, c in enumerate(cmd[:3]))[:60]
+
+
+# Notebooks that start training processes of their own (torchrun workers, `accel-sgd` runs, bench scripts):
+# two of them at once would hold four trainings in memory, so at most one of them runs at a time.
+STARTS_PROCESSES = {'05_distributed.ipynb', '07_cli.ipynb', '06_benchmarks.ipynb', '07a_main.ipynb'}
+
+
 def gb(n:int) -> str: return f'{n / 2**30:.1f} GB'
 
 
-def run_notebooks(globs, record):
+def run_notebooks(globs, record, tree):
     """Test the notebooks matching `globs`, two at a time, each in a fresh process (a worker that ran one notebook
-    would keep its memory for the next), calling `record` as each finishes. Returns the peak memory of the tree."""
+    would keep its memory for the next), calling `record` as each finishes; `tree` (a `TreeMemory`) watches their memory."""
     from nbdev.config import get_config
     from nbdev.doclinks import nbglob
     cfg = get_config()
@@ -88,15 +109,24 @@ def run_notebooks(globs, record):
     files.sort(key=lambda f: f.stat().st_size, reverse=True)
     print(f'testing {len(files)} notebooks, {n_workers} at a time, {os.environ["OMP_NUM_THREADS"]} thread(s) each', flush=True)
     ctx = multiprocessing.get_context('spawn')
-    with TreeMemory() as tree, ProcessPoolExecutor(n_workers, mp_context=ctx, max_tasks_per_child=1) as pool:
-        futures = {pool.submit(_test_one, f, cfg.tst_flags.split(), str(cfg.config_path)): f for f in files}
-        for fut in as_completed(futures):
-            f = futures[fut]
-            try: ok, secs, own, kids = fut.result()
-            except Exception as e: record(f.name, [f'the test process died: {e!r}']); continue
-            memory = f'peak {gb(own)}' + (f', subprocesses {gb(kids)}' if kids > 2**28 else '')
-            record(f'{f.name} ({secs:.0f} s, {memory})', [] if ok else ['a cell raised; its traceback is printed above'])
-    return tree.peak
+    pending, running = list(files), {}
+    def next_file():
+        "The biggest pending notebook, but never a second one that starts processes of its own."
+        busy = any(f.name in STARTS_PROCESSES for f in running.values())
+        return next((f for f in pending if not (busy and f.name in STARTS_PROCESSES)), None)
+    with ProcessPoolExecutor(n_workers, mp_context=ctx, max_tasks_per_child=1) as pool:
+        tree.busy = lambda: [f.name for f in list(running.values())]
+        while pending or running:
+            while len(running) < n_workers and (f := next_file()) is not None:
+                pending.remove(f)
+                running[pool.submit(_test_one, f, cfg.tst_flags.split(), str(cfg.config_path))] = f
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                f = running.pop(fut)
+                try: ok, secs, pid = fut.result()
+                except Exception as e: record(f.name, [f'the test process died: {e!r}']); continue
+                record(f'{f.name} ({secs:.0f} s, peak {gb(tree.subtree_peak.get(pid, 0))})',
+                       [] if ok else ['a cell raised; its traceback is printed above'])
 
 
 def main():
@@ -110,24 +140,28 @@ def main():
         for p in problems: print(f'        {p}', flush=True)
 
     t0 = time.time()
-    changed = changed_by([str(BIN/'nbdev_clean')], [ROOT/'nbs'])
-    record('nbdev_clean leaves the notebooks unchanged',
-           [f'cleaned: {f} (run nbdev_clean and commit)' for f in changed])
-    changed = changed_by([str(BIN/'nbdev_export')], [ROOT/'accel_sgd'])
-    record('nbdev_export leaves accel_sgd/ unchanged',
-           [f'out of sync: {f} (run nbdev_export and commit; never edit accel_sgd/ by hand)' for f in changed])
+    with TreeMemory() as tree:
+        tree.busy = lambda: ['nbdev_clean, nbdev_export']
+        changed = changed_by([str(BIN/'nbdev_clean')], [ROOT/'nbs'])
+        record('nbdev_clean leaves the notebooks unchanged',
+               [f'cleaned: {f} (run nbdev_clean and commit)' for f in changed])
+        changed = changed_by([str(BIN/'nbdev_export')], [ROOT/'accel_sgd'])
+        record('nbdev_export leaves accel_sgd/ unchanged',
+               [f'out of sync: {f} (run nbdev_export and commit; never edit accel_sgd/ by hand)' for f in changed])
 
-    peak = run_notebooks(globs, record)
-    print(f'        peak memory of the notebook runs (all processes together): {gb(peak)}', flush=True)
+        run_notebooks(globs, record, tree)
 
-    if not globs:
-        for cmd in EXTRA_CHECKS:
-            if not (ROOT/cmd[0]).exists(): continue
-            res = subprocess.run([sys.executable, *cmd], cwd=ROOT)
-            record(' '.join(cmd), [] if res.returncode == 0 else [f'exit code {res.returncode}'])
+        if not globs:
+            for cmd in EXTRA_CHECKS:
+                if not (ROOT/cmd[0]).exists(): continue
+                tree.busy = lambda: [cmd[0]]
+                res = subprocess.run([sys.executable, *cmd], cwd=ROOT)
+                record(' '.join(cmd), [] if res.returncode == 0 else [f'exit code {res.returncode}'])
+    print(f'\npeak memory of all the checks (all processes together, PSS): {gb(tree.peak)}, while running '
+          f"{', '.join(tree.busy_at_peak)}: " + ', '.join(f'{gb(n)} {name}' for n, name in tree.at_peak[:6]), flush=True)
 
     n_fail = sum(not ok for _, ok, _ in outcomes)
-    print(f'\nchecks took {time.time()-t0:.0f} s')
+    print(f'checks took {time.time()-t0:.0f} s')
     print(f'{len(outcomes)-n_fail} passed, {n_fail} failed')
     sys.exit(1 if n_fail else 0)
 
