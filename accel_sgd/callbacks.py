@@ -299,12 +299,18 @@ class TerminateOnNaN(Callback):
     in_lr_find = False   # the lr finder has its own stop
     def before_fit(self): self.stopped_at = None
     def after_loss(self):
-        loss = self.learn.loss
-        if bool(torch.isfinite(loss).all()): return
+        loss = self.learn.loss.detach()
+        finite = torch.isfinite(loss).all()
+        if is_distributed():   # every process stops at the same batch, or none does
+            finite = finite.to(torch.int32)
+            dist.all_reduce(finite, op=dist.ReduceOp.MIN)
+        if bool(finite): return
         phase = 'training' if self.learn.training else 'validation'
-        self.stopped_at = {'epoch': self.learn.epoch, 'phase': phase, 'batch': self.learn.iter, 'loss': loss.detach().cpu()}
-        print(f"TerminateOnNaN: the loss is {loss.item() if loss.numel() == 1 else 'not finite'} at epoch {self.learn.epoch}, "
-              f"{phase} batch {self.learn.iter}: fit stopped before that batch's step")
+        self.stopped_at = {'epoch': self.learn.epoch, 'phase': phase, 'batch': self.learn.iter, 'loss': loss.cpu()}
+        here = loss.item() if loss.numel() == 1 else 'not finite'
+        if bool(torch.isfinite(loss).all()): here = f'{here} here, but not finite on another process'
+        print(f"TerminateOnNaN: the loss is {here} at epoch {self.learn.epoch}, {phase} batch {self.learn.iter}: "
+              "fit stopped before that batch's step")
         raise CancelFit()
 
 # %% ../nbs/01a_callbacks.ipynb #2d13d215
