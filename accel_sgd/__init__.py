@@ -15,7 +15,7 @@ import importlib, importlib.abc, sys
 # or `from accel_sgd import *`). The course's teaching optimizers (`accel_sgd.course_optimizers`) are left out on
 # purpose: their names (`SGD`, `Adam`...) would hide that the real optimizers are `accel_sgd.optimizer`'s.
 _MAIN_MODULES = ('core', 'data', 'learner', 'callbacks', 'lr_finder', 'checkpoint', 'hooks', 'models', 'init',
-                 'optimizer', 'schedules', 'speed', 'augment', 'distributed')
+                 'steppers', 'flat_params', 'optimizer', 'schedules', 'speed', 'augment', 'distributed')
 
 def _public_names() -> dict[str, str]:
     "Each public name of the main modules -> the module that defines it, read from nbdev's index (imports nothing)."

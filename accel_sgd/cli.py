@@ -24,7 +24,7 @@ SCHEDULES = ('onecycle', 'cosine', 'constant')
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
 DEVICES = ('auto', 'cpu', 'cuda', 'mps')
 # The peak learning rate each optimizer starts with: for adam, the 1cycle recipe of 03b_schedules; for the
-# others, what lr_find suggested for them in the comparison run of 03a_optimizer.
+# others, what lr_find suggested for them in the comparison run of 03a3_optimizer.
 DEFAULT_LRS = {'adam': 6e-2, 'sgd': 0.35, 'rmsprop': 8.5e-3, 'radam': 8e-2, 'lion': 1.8e-2, 'schedule_free_adamw': 1.8e-2}
 # The model and batch size of the recipe that 03b_schedules found above 90% on every seed in five epochs:
 # the course CNN with twice the channels, in batches of 512.
