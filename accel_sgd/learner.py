@@ -15,9 +15,9 @@ from torch import nn
 from .core import default_device, is_main_process, to_device
 
 # %% auto #0
-__all__ = ['LEARNER_STATE', 'CANCELS', 'PHASES', 'STEPS', 'EVENTS', 'FIT_STATE', 'Callback', 'CancelFit', 'CancelEpoch',
-           'CancelTrain', 'CancelValid', 'CancelBatch', 'CancelBackward', 'CancelStep', 'sort_callbacks', 'TrainCB',
-           'DeviceCB', 'Learner', 'handlers', 'with_defaults', 'default_callbacks', 'running_here']
+__all__ = ['LEARNER_STATE', 'CANCELS', 'PHASES', 'STEPS', 'EVENTS', 'LATER_METHODS', 'FIT_STATE', 'Callback', 'CancelFit',
+           'CancelEpoch', 'CancelTrain', 'CancelValid', 'CancelBatch', 'CancelBackward', 'CancelStep', 'sort_callbacks',
+           'TrainCB', 'DeviceCB', 'Learner', 'handlers', 'with_defaults', 'default_callbacks', 'running_here']
 
 # %% ../nbs/01_learner.ipynb #789619ec
 LEARNER_STATE = frozenset({'model', 'dls', 'loss_func', 'opt', 'lr', 'cbs', 'n_epochs', 'first_epoch', 'epoch',
@@ -98,6 +98,10 @@ class DeviceCB(Callback):
     def __repr__(self): return f"DeviceCB({self.device})"
 
 # %% ../nbs/01_learner.ipynb #fd497f70
+# Methods that later chapters add to the Learner, and the module that adds each
+LATER_METHODS = {'validate': 'accel_sgd.callbacks', 'save': 'accel_sgd.checkpoint', 'load': 'accel_sgd.checkpoint',
+                 'fit_one_cycle': 'accel_sgd.schedules'}
+
 class Learner:
     "Trains `model` on `dls` with `loss_func` and `opt_func`; `cbs` customise every step of the loop."
     def __init__(self, model:nn.Module, # the model to train
@@ -123,6 +127,14 @@ class Learner:
     def lr_find(self, **kwargs):
         "The learning-rate finder of chapter `01b` (`accel_sgd.lr_finder.lr_find`, imported when called)."
         return importlib.import_module('accel_sgd.lr_finder').lr_find(self, **kwargs)
+
+    def __getattr__(self, name):
+        "A method a later chapter adds (`LATER_METHODS`), found by importing its module; else the usual AttributeError."
+        home = LATER_METHODS.get(name)
+        if home is not None:
+            importlib.import_module(home)   # the module adds the method to Learner (fastcore's `@patch`)
+            if name in vars(Learner): return getattr(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __repr__(self):
         return f"Learner({type(self.model).__name__}, cbs=[{', '.join(cb.name for cb in self.cbs)}])"
