@@ -174,12 +174,19 @@ def _check_runs(runs:str, name:str|None):
         raise UsageError(f"--runs {runs}: no directory can be made in {existing} ({e.strerror}); "
                          "give one you can write to") from None
 
-def _check_data(data:str|None):
-    "A `UsageError` unless the directory named by --data or $FASHION_MNIST_DIR holds Fashion-MNIST."
-    from accel_sgd.data import DataError, find_fashion_mnist
-    if data is None and not os.environ.get('FASHION_MNIST_DIR'): return   # searched, or downloaded, when the run starts
-    try: find_fashion_mnist(data, download=False)
-    except DataError as e: raise UsageError(f"{'--data' if data is not None else '$FASHION_MNIST_DIR'}: {e}") from None
+def _check_data(data:str|None, subset:int|None):
+    "A `UsageError` unless the directory named by --data or $FASHION_MNIST_DIR holds Fashion-MNIST, with `subset` images or more."
+    from accel_sgd.data import DataError, find_fashion_mnist, read_idx
+    named = data is not None or bool(os.environ.get('FASHION_MNIST_DIR'))
+    try: files = find_fashion_mnist(data, download=False)
+    except DataError as e:
+        if named: raise UsageError(f"{'--data' if data is not None else '$FASHION_MNIST_DIR'}: {e}") from None
+        files = None   # searched again, or downloaded, when the run starts
+    if subset is None: return
+    n_train = len(read_idx(files['y_train'])) if files else 60_000   # the labels (60 kB) say how many; 60,000 in the download
+    if subset > n_train:
+        raise UsageError(f"--subset {subset}: the training set has {n_train:,} images; give at most {n_train}, "
+                         "or leave --subset out to train on all of them")
 
 # %% ../nbs/07_cli.ipynb #c085dd73
 def _is_worker() -> bool:
@@ -205,7 +212,7 @@ def check_args(args:argparse.Namespace):
             raise UsageError(f"--nproc {args.nproc} on CUDA needs a GPU per process and this machine has "
                              f"{torch.cuda.device_count()}; use --nproc {torch.cuda.device_count()} or fewer")
     if not _is_worker(): _check_runs(args.runs, args.name)
-    _check_data(args.data)
+    _check_data(args.data, args.subset)
 
 def parse_args(argv:list[str]|None=None) -> argparse.Namespace:
     "Parse and check the command line; a bad one exits with code 2 and one line on stderr."
