@@ -15,7 +15,7 @@ from torch import nn
 from .core import default_device, is_main_process, to_device
 
 # %% auto #0
-__all__ = ['LEARNER_STATE', 'CANCELS', 'PHASES', 'STEPS', 'EVENTS', 'LATER_METHODS', 'FIT_STATE', 'Callback', 'CancelFit',
+__all__ = ['LEARNER_STATE', 'CANCELS', 'PHASES', 'STEPS', 'EVENTS', 'FIT_STATE', 'LATER_METHODS', 'Callback', 'CancelFit',
            'CancelEpoch', 'CancelTrain', 'CancelValid', 'CancelBatch', 'CancelBackward', 'CancelStep', 'sort_callbacks',
            'TrainCB', 'DeviceCB', 'Learner', 'handlers', 'with_defaults', 'default_callbacks', 'running_here']
 
@@ -98,10 +98,6 @@ class DeviceCB(Callback):
     def __repr__(self): return f"DeviceCB({self.device})"
 
 # %% ../nbs/01_learner.ipynb #fd497f70
-# Methods that later chapters add to the Learner, and the module that adds each
-LATER_METHODS = {'validate': 'accel_sgd.callbacks', 'save': 'accel_sgd.checkpoint', 'load': 'accel_sgd.checkpoint',
-                 'fit_one_cycle': 'accel_sgd.schedules'}
-
 class Learner:
     "Trains `model` on `dls` with `loss_func` and `opt_func`; `cbs` customise every step of the loop."
     def __init__(self, model:nn.Module, # the model to train
@@ -127,14 +123,6 @@ class Learner:
     def lr_find(self, **kwargs):
         "The learning-rate finder of chapter `01b` (`accel_sgd.lr_finder.lr_find`, imported when called)."
         return importlib.import_module('accel_sgd.lr_finder').lr_find(self, **kwargs)
-
-    def __getattr__(self, name):
-        "A method a later chapter adds (`LATER_METHODS`), found by importing its module; else the usual AttributeError."
-        home = LATER_METHODS.get(name)
-        if home is not None:
-            importlib.import_module(home)   # the module adds the method to Learner (fastcore's `@patch`)
-            if name in vars(Learner): return getattr(self, name)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __repr__(self):
         return f"Learner({type(self.model).__name__}, cbs=[{', '.join(cb.name for cb in self.cbs)}])"
@@ -362,6 +350,20 @@ def predict(self:Learner, x, # a batch of inputs (a tuple of them for a model wi
     if item: inputs = tuple(t[None] for t in inputs)
     preds, _ = self.get_preds([inputs])
     return preds[0] if item else preds
+
+# %% ../nbs/01_learner.ipynb #e0eed1b0
+# Methods that later chapters add to the Learner, and the module that adds each
+LATER_METHODS = {'validate': 'accel_sgd.callbacks', 'save': 'accel_sgd.checkpoint', 'load': 'accel_sgd.checkpoint',
+                 'fit_one_cycle': 'accel_sgd.schedules'}
+
+@patch
+def __getattr__(self:Learner, name:str):
+    "A method a later chapter adds (`LATER_METHODS`), found by importing its module; else the usual AttributeError."
+    home = LATER_METHODS.get(name)
+    if home is not None:
+        importlib.import_module(home)   # the module adds the method to Learner (fastcore's `@patch`)
+        if name in vars(Learner): return getattr(self, name)
+    raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 # %% ../nbs/01_learner.ipynb #5c85e6e4
 _MOVED = {**{name: 'accel_sgd.callbacks' for name in (

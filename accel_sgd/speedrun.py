@@ -68,7 +68,7 @@ OPTIMIZERS = {'adam': adam, 'lion': lion, 'sgd': partial(sgd, mom=0.9)}
 # %% ../nbs/08_speedrun.ipynb #387732d5
 @dataclass(frozen=True)
 class Recipe:
-    "A fixed training recipe: everything that decides a run except the seed."
+    "A fixed training recipe: everything that decides a run except the random seed."
     name:str
     model:str = 'course'          # a key of `MODELS`
     epochs:int = 5
