@@ -356,14 +356,15 @@ def predict(self:Learner, x, # a batch of inputs (a tuple of them for a model wi
 LATER_METHODS = {'validate': 'accel_sgd.callbacks', 'save': 'accel_sgd.checkpoint', 'load': 'accel_sgd.checkpoint',
                  'fit_one_cycle': 'accel_sgd.schedules'}
 
-@patch
-def __getattr__(self:Learner, name:str):
+def _later_method(self:Learner, name:str):
     "A method a later chapter adds (`LATER_METHODS`), found by importing its module; else the usual AttributeError."
     home = LATER_METHODS.get(name)
     if home is not None:
         importlib.import_module(home)   # the module adds the method to Learner (fastcore's `@patch`)
         if name in vars(Learner): return getattr(self, name)
     raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+Learner.__getattr__ = _later_method
 
 # %% ../nbs/01_learner.ipynb #5c85e6e4
 _MOVED = {**{name: 'accel_sgd.callbacks' for name in (

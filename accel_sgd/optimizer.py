@@ -4,13 +4,13 @@
 
 # %% ../nbs/03a3_optimizer.ipynb #17900299
 from __future__ import annotations
-import inspect, math, types, warnings
+import inspect, math, warnings
 from typing import Callable, Iterable
 
 import torch
 from fastcore.basics import patch
 
-from .flat_params import COMPILE_MIN_NUMEL, FlatParams, compiled_applier, dense_strides
+from .flat_params import COMPILE_MIN_NUMEL, FlatParams, compiled_applier
 from .steppers import *   # the steppers: also importable from here
 from .steppers import _scalar
 

@@ -6,12 +6,12 @@ multiple of R (the median over R's runs).
 
     python bench/speedrun.py [--seeds 3] [--threads N] [--valid] [--only NAME ...] [--no-fastai] [--with-94] [--json FILE]
 """
-import argparse, json, os, random, statistics, sys, time
+import argparse, json, os, random, statistics, time
 from dataclasses import asdict, replace
 
 import torch, torch.nn.functional as F
 
-from accel_sgd.speedrun import ABLATION, RECORDS, cpu_description, reference_recipe, run_recipe, speedrun_data
+from accel_sgd.speedrun import ABLATION, RECORDS, cpu_description, run_recipe, speedrun_data
 from accel_sgd.models import course_model
 
 
