@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import NamedTuple, Sequence
 
 import torch
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['IDX_TYPES', 'FASHION_CLASSES', 'FASHION_FILES', 'FASHION_URL', 'DEBIAN_DIR', 'DataError', 'read_idx', 'write_idx',
@@ -237,44 +238,54 @@ class TensorLoader:
         gbs, n = self.bs * self.world_size, len(self.x)
         return n // gbs if self.drop_last else math.ceil(n / gbs)
 
-    def order(self, epoch:int) -> torch.Tensor|None:
-        "The permutation used in `epoch` (None when not shuffling: the data's own order)."
-        if not self.shuffle: return None
-        g = torch.Generator().manual_seed(self.seed + epoch)
-        return torch.randperm(len(self.x), generator=g).to(self.device)
+# %% ../nbs/00_data.ipynb #8bbcde6c
+@patch
+def order(self:TensorLoader, epoch:int) -> torch.Tensor|None:
+    "The permutation used in `epoch` (None when not shuffling: the data's own order)."
+    if not self.shuffle: return None
+    g = torch.Generator().manual_seed(self.seed + epoch)
+    return torch.randperm(len(self.x), generator=g).to(self.device)
 
-    def _indices(self, i, perm):
-        "The indices (a slice, or a tensor of positions) of this process's part of batch `i`."
-        gbs = self.bs * self.world_size
-        lo, hi = i * gbs, min((i + 1) * gbs, len(self.x))
-        if hi - lo == gbs: lo, hi = lo + self.rank * self.bs, lo + (self.rank + 1) * self.bs
-        elif self.world_size > 1:  # a last, short global batch: split it as evenly as possible
-            cuts = [lo + (hi - lo) * r // self.world_size for r in range(self.world_size + 1)]
-            lo, hi = cuts[self.rank], cuts[self.rank + 1]
-        return slice(lo, hi) if perm is None else perm[lo:hi]
+@patch
+def _indices(self:TensorLoader, i, perm):
+    "The indices (a slice, or a tensor of positions) of this process's part of batch `i`."
+    gbs = self.bs * self.world_size
+    lo, hi = i * gbs, min((i + 1) * gbs, len(self.x))
+    if hi - lo == gbs: lo, hi = lo + self.rank * self.bs, lo + (self.rank + 1) * self.bs
+    elif self.world_size > 1:  # a last, short global batch: split it as evenly as possible
+        cuts = [lo + (hi - lo) * r // self.world_size for r in range(self.world_size + 1)]
+        lo, hi = cuts[self.rank], cuts[self.rank + 1]
+    return slice(lo, hi) if perm is None else perm[lo:hi]
 
-    def __iter__(self):
-        perm = self.order(self.epoch)
-        self.epoch += 1
-        for i in range(len(self)):
-            idx = self._indices(i, perm)
-            x, y = self.x[idx], self.y[idx]
-            view = isinstance(idx, slice)   # a slice is a view of the data we were given
-            if view: y = y.clone()
-            if view and x.dtype == torch.float32: x = x.mul(self.scale)   # a new tensor, not the data scaled in place
-            else: x = x.to(torch.float32).mul_(self.scale)   # the conversion or the gather made a new tensor
-            yield x.sub_(self.shift), y
+# %% ../nbs/00_data.ipynb #e82d3cee
+@patch
+def __iter__(self:TensorLoader):
+    perm = self.order(self.epoch)
+    self.epoch += 1
+    for i in range(len(self)):
+        idx = self._indices(i, perm)
+        x, y = self.x[idx], self.y[idx]
+        view = isinstance(idx, slice)   # a slice is a view of the data we were given
+        if view: y = y.clone()
+        if view and x.dtype == torch.float32: x = x.mul(self.scale)   # a new tensor, not the data scaled in place
+        else: x = x.to(torch.float32).mul_(self.scale)   # the conversion or the gather made a new tensor
+        yield x.sub_(self.shift), y
 
-    def set_epoch(self, epoch:int):
-        "Make the next iteration use the order of `epoch`."
-        self.epoch = epoch
+# %% ../nbs/00_data.ipynb #8dfe0a6e
+@patch
+def set_epoch(self:TensorLoader, epoch:int):
+    "Make the next iteration use the order of `epoch`."
+    self.epoch = epoch
 
-    def state_dict(self): return {'epoch': self.epoch, 'seed': self.seed}
-    def load_state_dict(self, state): self.epoch, self.seed = state['epoch'], state['seed']
+@patch
+def state_dict(self:TensorLoader): return {'epoch': self.epoch, 'seed': self.seed}
+@patch
+def load_state_dict(self:TensorLoader, state): self.epoch, self.seed = state['epoch'], state['seed']
 
-    def __repr__(self):
-        return (f"TensorLoader({len(self.x):,} items, bs={self.bs}, {len(self)} batches, shuffle={self.shuffle}, "
-                f"device={self.device}" + (f", rank {self.rank}/{self.world_size}" if self.world_size > 1 else '') + ')')
+@patch
+def __repr__(self:TensorLoader):
+    return (f"TensorLoader({len(self.x):,} items, bs={self.bs}, {len(self)} batches, shuffle={self.shuffle}, "
+            f"device={self.device}" + (f", rank {self.rank}/{self.world_size}" if self.world_size > 1 else '') + ')')
 
 # %% ../nbs/00_data.ipynb #bd075de4
 class DataLoaders:
