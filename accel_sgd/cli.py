@@ -347,6 +347,7 @@ def main(argv:list[str]|None=None):
         return
     from accel_sgd.data import DataError
     from accel_sgd.distributed import WorkerFailed, launch
+    out = None
     try:
         if _is_worker():   # started by torchrun: the parent checked the arguments and made the directory
             train(args, Path(args.runs).expanduser() / args.name)
@@ -363,6 +364,11 @@ def main(argv:list[str]|None=None):
             result = train(args, out)
     except (DataError, FileExistsError, WorkerFailed) as e:
         sys.exit(f"accel-sgd train: error: {e}")
+    except KeyboardInterrupt:   # Ctrl-C: one line, not a traceback; exit code 130, as shells expect of SIGINT
+        if not _is_worker():    # (a worker's launcher reports for it)
+            kept = f"; {out} holds what was written before it" if out is not None else ''
+            print(f"accel-sgd train: interrupted{kept}", file=sys.stderr, flush=True)
+        sys.exit(130)
     print(f"{args.epochs} epochs in {result['seconds']:.1f} s; files in {out}")
     print(f"test accuracy: {result['test_accuracy']:.4f}")
 

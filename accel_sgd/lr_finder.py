@@ -9,9 +9,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
+import torch.distributed as dist
 from fastcore.basics import patch
 
 from .callbacks import smoothed
+from .core import is_distributed, world_size
 from .checkpoint import get_rng_states, has_state, load_loader_state, loader_state, set_rng_states, stateful_loaders
 from .learner import Callback, CancelFit, Learner
 
@@ -39,7 +41,12 @@ class LRFinderCB(Callback):
 
     def after_loss(self):
         if not self.learn.training or not self.lrs: return   # the first batch's loss comes before any step
-        loss = self.learn.loss.item()
+        loss = self.learn.loss.detach().float()
+        if is_distributed():   # the mean over the processes: every process decides the same, and stops at the same step
+            loss = loss.clone()
+            dist.all_reduce(loss)
+            loss /= world_size()
+        loss = loss.item()
         if not math.isfinite(loss):
             self.stopped = f'the loss became {loss}'
             self.lrs.pop(); raise CancelFit()   # the last step gave no finite loss: leave it out
@@ -168,3 +175,5 @@ def lr_find(learn:Learner, # the learner to sweep; left exactly as it was
     result = LRFindResult(finder.lrs, finder.losses, finder.stopped, **suggest_kwargs)
     if show_plot: result.plot()
     return result
+
+Learner.lr_find = lr_find   # learn.lr_find(...)
