@@ -4,7 +4,7 @@
 
 # %% ../nbs/01a_callbacks.ipynb #da195d57
 from __future__ import annotations
-import copy, sys, time
+import copy, sys, time, warnings
 from typing import Iterable
 
 import torch
@@ -12,7 +12,7 @@ import torch.distributed as dist
 from fastcore.basics import patch
 from torch import nn
 
-from .core import is_distributed
+from .core import is_distributed, native_bf16
 from .learner import Callback, CancelFit, CancelStep, Learner, TrainCB
 
 # %% auto #0
@@ -344,6 +344,9 @@ class MixedPrecision(TrainCB):
 
     def before_fit(self):
         self.device_type = next(self.learn.model.parameters()).device.type   # DeviceCB (order -10) has placed it
+        if self.dtype == torch.bfloat16 and self.device_type == 'cpu' and not native_bf16():
+            warnings.warn("MixedPrecision('bf16'): this CPU has no native bf16 instructions (AVX512-BF16 or AMX), so bf16 "
+                          "autocast is emulated and runs about 10x slower than float32 here; leave MixedPrecision out to train in float32")
         if self.dtype == torch.float16 and self.scaler is None:   # kept across fits, with its scale
             self.scaler = torch.amp.GradScaler(self.device_type, init_scale=self.init_scale)
 

@@ -120,6 +120,10 @@ class Learner:
     @opt.setter
     def opt(self, opt): self._opt = opt
 
+    def lr_find(self, **kwargs):
+        "The learning-rate finder of chapter `01b` (`accel_sgd.lr_finder.lr_find`, imported when called)."
+        return importlib.import_module('accel_sgd.lr_finder').lr_find(self, **kwargs)
+
     def __repr__(self):
         return f"Learner({type(self.model).__name__}, cbs=[{', '.join(cb.name for cb in self.cbs)}])"
 
@@ -349,8 +353,8 @@ def predict(self:Learner, x, # a batch of inputs (a tuple of them for a model wi
 
 # %% ../nbs/01_learner.ipynb #e0eed1b0
 # Methods that later chapters add to the Learner, and the module that adds each
-LATER_METHODS = {'validate': 'accel_sgd.callbacks', 'lr_find': 'accel_sgd.lr_finder', 'save': 'accel_sgd.checkpoint',
-                 'load': 'accel_sgd.checkpoint', 'fit_one_cycle': 'accel_sgd.schedules'}
+LATER_METHODS = {'validate': 'accel_sgd.callbacks', 'save': 'accel_sgd.checkpoint', 'load': 'accel_sgd.checkpoint',
+                 'fit_one_cycle': 'accel_sgd.schedules'}
 
 def _later_method(self:Learner, name:str):
     "A method a later chapter adds (`LATER_METHODS`), found by importing its module; else the usual AttributeError."

@@ -175,5 +175,3 @@ def lr_find(learn:Learner, # the learner to sweep; left exactly as it was
     result = LRFindResult(finder.lrs, finder.losses, finder.stopped, **suggest_kwargs)
     if show_plot: result.plot()
     return result
-
-Learner.lr_find = lr_find   # learn.lr_find(...)

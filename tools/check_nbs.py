@@ -56,7 +56,7 @@ class TreeMemory:
     def __init__(self, every:float=0.5):
         self.peak, self.at_peak, self.busy_at_peak, self.subtree_peak = 0, [], [], {}
         self.busy = lambda: []  # names of the jobs under way, reported with the peak
-        self.every, self._stop = every, threading.Event()
+        self.every, self._stop, self.failed_samples = every, threading.Event(), 0
         self._thread = threading.Thread(target=self._run, daemon=True)
     def _sample(self):
         me, sizes, total = psutil.Process(), [], 0
@@ -65,14 +65,20 @@ class TreeMemory:
         sizes.append((own, 'this script'))
         for child in me.children():
             subtree = 0
-            for p in [child, *child.children(recursive=True)]:
+            try: tree = [child, *child.children(recursive=True)]
+            except psutil.Error: continue          # it ended while being listed
+            for p in tree:
                 try: n = p.memory_full_info().pss; sizes.append((n, _label(p))); subtree += n
                 except psutil.Error: pass
             self.subtree_peak[child.pid] = max(self.subtree_peak.get(child.pid, 0), subtree)
         total = sum(n for n, _ in sizes)
         if total > self.peak: self.peak, self.at_peak, self.busy_at_peak = total, sorted(sizes, reverse=True), self.busy()
     def _run(self):
-        while not self._stop.wait(self.every): self._sample()
+        while not self._stop.wait(self.every):
+            try: self._sample()
+            except Exception as e:   # e.g. a process ended mid-sample: the next sample counts again
+                self.failed_samples += 1
+                self.first_failure = getattr(self, 'first_failure', None) or repr(e)
     def __enter__(self): self._thread.start(); return self
     def __exit__(self, *exc): self._stop.set(); self._thread.join()
 
@@ -159,6 +165,7 @@ def main():
                 record(' '.join(cmd), [] if res.returncode == 0 else [f'exit code {res.returncode}'])
     print(f'\npeak memory of all the checks (all processes together, PSS): {gb(tree.peak)}, while running '
           f"{', '.join(tree.busy_at_peak)}: " + ', '.join(f'{gb(n)} {name}' for n, name in tree.at_peak[:6]), flush=True)
+    if tree.failed_samples: print(f"({tree.failed_samples} memory samples failed, the first with {tree.first_failure})", flush=True)
 
     n_fail = sum(not ok for _, ok, _ in outcomes)
     print(f'checks took {time.time()-t0:.0f} s')
