@@ -266,7 +266,7 @@ def run_speedrun(args:argparse.Namespace) -> str:
     recipe = RECORDS[args.target]
     print(f"CPU: {cpu_description()}; {torch.get_num_threads()} threads; {_precision(recipe, device)}", flush=True)
     data = speedrun_data(device=device, path=args.data, n_train=args.n_train)
-    # Without a known R, R runs before each seed's record run: both timed under the same conditions, as in the bench
+    # Without a known R, R runs before the record's run for each seed: both timed under the same conditions, as in the bench
     timed_r = args.reference_time is None
     accs, times, r_times, warm = [], [], [], 0.
     for seed in range(args.seeds):
