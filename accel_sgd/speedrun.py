@@ -25,7 +25,7 @@ from .augment import random_crop, random_flip, random_erase, BatchAugmentCB
 
 # %% auto #0
 __all__ = ['MODELS', 'OPTIMIZERS', 'AUGMENTS', 'ABLATION', 'RECORD_90', 'RECORD_92', 'RECORD_94', 'RECORDS', 'choose_precision',
-           'cpu_description', 'speedrun_cnn', 'dense_head_cnn', 'pooled_block', 'pooled_cnn', 'Recipe',
+           'cpu_description', 'speedrun_cnn', 'dense_head', 'dense_head_cnn', 'pooled_block', 'pooled_cnn', 'Recipe',
            'reference_recipe', 'speedrun_data', 'EMACB', 'test_accuracy', 'patch_whitening', 'whiten_first_conv',
            'drop_first_norm', 'recipe_learner', 'run_recipe', 'time_reference', 'summary_line', 'add_speedrun_args',
            'speedrun_parser', 'run_speedrun', 'speedrun_main']
@@ -59,6 +59,10 @@ def speedrun_cnn(seed:int|None=None, # `torch.manual_seed(seed)` first (None: th
         if isinstance(m, nn.Conv2d): nn.init.kaiming_normal_(m.weight, a=leak)
     return model
 
+def dense_head(n_in:int, hidden:int, act:Callable) -> list[nn.Module]:
+    "Flatten, a dense layer of `hidden` units (no bias: BatchNorm follows), BatchNorm, `act()`, a linear layer to the 10 classes."
+    return [nn.Flatten(), nn.Linear(n_in, hidden, bias=False), nn.BatchNorm1d(hidden), act(), nn.Linear(hidden, 10)]
+
 def dense_head_cnn(seed:int|None=None, # `torch.manual_seed(seed)` first (None: the RNG as it is)
                    widths:Sequence[int]=(16, 32, 64), # each stride-2 conv's channels: three take 28x28 down to 4x4
                    hidden:int=256, # units of the dense hidden layer
@@ -70,10 +74,10 @@ def dense_head_cnn(seed:int|None=None, # `torch.manual_seed(seed)` first (None: 
     act = partial(GeneralRelu, leak=leak, sub=sub)
     layers = [conv(ni, nf, stride=2, act=act, norm=nn.BatchNorm2d) for ni, nf in zip([1, *widths[:-1]], widths)]
     for _ in widths: size = (size + 1) // 2   # each stride-2 conv (padding 1) halves the size, rounding up
-    hid = nn.Linear(widths[-1] * size * size, hidden, bias=False)
-    model = nn.Sequential(*layers, nn.Flatten(), hid, nn.BatchNorm1d(hidden), act(), nn.Linear(hidden, 10))
+    head = dense_head(widths[-1] * size * size, hidden, act)
+    model = nn.Sequential(*layers, *head)
     for m in model.modules():
-        if isinstance(m, nn.Conv2d) or m is hid: nn.init.kaiming_normal_(m.weight, a=leak)
+        if isinstance(m, nn.Conv2d) or m is head[1]: nn.init.kaiming_normal_(m.weight, a=leak)
     return model
 
 def pooled_block(ni:int, nf:int, act:Callable, n:int=2) -> nn.Sequential:
@@ -94,9 +98,8 @@ def pooled_cnn(seed:int|None=None, # `torch.manual_seed(seed)` first (None: the 
     layers = [conv(1, stem, stride=1, act=act, norm=nn.BatchNorm2d)]
     layers += [pooled_block(ni, nf, act) for ni, nf in zip([stem, *widths[:-1]], widths)]
     for _ in widths: size = (size + 1) // 2   # each max-pool halves the size, rounding up
-    model = nn.Sequential(*layers, nn.Flatten(), nn.Linear(widths[-1] * size * size, hidden, bias=False),
-                          nn.BatchNorm1d(hidden), act(), nn.Linear(hidden, 10))
-    for m in model.modules():
+    model = nn.Sequential(*layers, *dense_head(widths[-1] * size * size, hidden, act))
+    for m in model.modules():   # the hidden layer keeps PyTorch's default init here
         if isinstance(m, nn.Conv2d): nn.init.kaiming_normal_(m.weight, a=leak)
     return model
 
