@@ -19,6 +19,8 @@ help:
 install: $(STAMP)
 
 $(STAMP): setup.py settings.ini
+	@free=$$(df -Pk . | awk 'NR == 2 {print int($$4 / 1048576)}'); \
+	  if [ "$$free" -lt 8 ]; then echo "Warning: $$free GB free on the disk that holds $$(pwd); the environment takes about 7 GB (torch's CUDA build, the only one on PyPI for this Python, is most of it). If pip stops with 'No space left on device', free some space and run the command again." >&2; fi
 	@test -x $(BIN)/python || { echo "Creating the virtual environment $(VENV) with $(PYTHON)..."; $(PYTHON) -m venv $(VENV); }
 	@echo "Installing pip, then accel_sgd with its dev tools into $(VENV): torch, torchvision, nbdev, jupyter, fastai, sphinx, playwright (a few minutes, once)..."
 	@$(BIN)/python -m pip install --quiet --upgrade pip

@@ -109,7 +109,9 @@ MODELS = {'course': course_model,                                          # cha
           'cnn16': partial(speedrun_cnn, widths=(16, 32, 64, 128)),
           'cnn32': partial(speedrun_cnn, widths=(32, 64, 128, 256)),
           'dense_head': dense_head_cnn,                                     # convs 16, 32, 64, then 1,024 -> 256 -> 10
-          'pooled': pooled_cnn}                                             # stem 16, blocks 32, 64, then 3,136 -> 256 -> 10
+          'pooled': pooled_cnn,                                             # stem 16, blocks 32, 64, then 3,136 -> 256 -> 10
+          'pooled_wide': partial(pooled_cnn, widths=(64, 128)),             # twice as wide: 6,272 -> 256 -> 10
+          'pooled_3': partial(pooled_cnn, widths=(48, 96, 192))}            # three blocks, to 4x4: 3,072 -> 256 -> 10
 OPTIMIZERS = {'adam': adam, 'lion': lion, 'sgd': partial(sgd, mom=0.9)}
 
 # %% ../nbs/08_speedrun.ipynb #387732d5
@@ -200,12 +202,13 @@ def patch_whitening(x:torch.Tensor, # images (N, C, H, W), normalised
     dim = x.shape[1] * ks * ks
     if nf % 2 or not 0 < nf // 2 <= dim:
         raise ValueError(f"patch_whitening: nf must be even and at most {2 * dim} for {ks}x{ks} patches of {x.shape[1]} channel(s), got {nf}")
-    patches = F.unfold(x[:n].float(), ks).transpose(1, 2).reshape(-1, dim)
+    # float64: a covariance summed in fp32 over millions of patches can lose the directions of small variance
+    patches = F.unfold(x[:n].double(), ks).transpose(1, 2).reshape(-1, dim)
     patches = patches - patches.mean(0)
     vals, vecs = torch.linalg.eigh(patches.T @ patches / len(patches))   # eigenvalues in ascending order
     vals, vecs = vals.flip(0)[:nf // 2], vecs.flip(1)[:, :nf // 2]
     w = (vecs / (vals + eps).sqrt()).T.reshape(nf // 2, x.shape[1], ks, ks)
-    return torch.cat([w, -w])
+    return torch.cat([w, -w]).float()
 
 def whiten_first_conv(model:nn.Module, x:torch.Tensor, **kwargs) -> nn.Conv2d:
     "Set the first `nn.Conv2d` of `model` to `patch_whitening(x, ...)` and freeze it; return that convolution."
