@@ -202,13 +202,13 @@ def patch_whitening(x:torch.Tensor, # images (N, C, H, W), normalised
     dim = x.shape[1] * ks * ks
     if nf % 2 or not 0 < nf // 2 <= dim:
         raise ValueError(f"patch_whitening: nf must be even and at most {2 * dim} for {ks}x{ks} patches of {x.shape[1]} channel(s), got {nf}")
-    # float64: a covariance summed in fp32 over millions of patches can lose the directions of small variance
-    patches = F.unfold(x[:n].double(), ks).transpose(1, 2).reshape(-1, dim)
+    # float64 on the CPU: a covariance summed in fp32 over millions of patches can lose the directions of small variance
+    patches = F.unfold(x[:n].detach().cpu().double(), ks).transpose(1, 2).reshape(-1, dim)
     patches = patches - patches.mean(0)
     vals, vecs = torch.linalg.eigh(patches.T @ patches / len(patches))   # eigenvalues in ascending order
     vals, vecs = vals.flip(0)[:nf // 2], vecs.flip(1)[:, :nf // 2]
     w = (vecs / (vals + eps).sqrt()).T.reshape(nf // 2, x.shape[1], ks, ks)
-    return torch.cat([w, -w]).float()
+    return torch.cat([w, -w]).to(x.device, torch.float32)
 
 def whiten_first_conv(model:nn.Module, x:torch.Tensor, **kwargs) -> nn.Conv2d:
     "Set the first `nn.Conv2d` of `model` to `patch_whitening(x, ...)` and freeze it; return that convolution."
