@@ -85,7 +85,7 @@ def read_checkpoint(path) -> dict:
     if not isinstance(state, dict) or state.get('format') != CHECKPOINT_FORMAT:
         raise CheckpointError(f"resume: {path} is not a checkpoint written by accel_sgd's Checkpoint callback")
     missing = [k for k in _CHECKPOINT_KEYS if k not in state] + (['epoch_rng'] if state.get('position', {}).get('batch') and 'epoch_rng' not in state else [])
-    if missing: raise CheckpointError(f"resume: the checkpoint {path} lacks {missing}: it is damaged")
+    if missing: raise CheckpointError(f"resume: the checkpoint {path} lacks {missing}: it is damaged, or was written by another version of accel_sgd")
     return state
 
 
