@@ -9,53 +9,35 @@ __all__ = []
 #| eval: false
 __version__ = "0.1.0"
 
-import importlib, importlib.abc, sys
+import importlib
 
 # The modules whose public names are also importable from the package itself (`from accel_sgd import Learner`,
 # or `from accel_sgd import *`). The course's teaching optimizers (`accel_sgd.course_optimizers`) are left out on
 # purpose: their names (`SGD`, `Adam`...) would hide that the real optimizers are `accel_sgd.optimizer`'s.
-_MAIN_MODULES = ('core', 'data', 'learner', 'callbacks', 'lr_finder', 'checkpoint', 'hooks', 'models', 'init',
+_MAIN_MODULES = ('core', 'data', 'learner', 'state', 'callbacks', 'lr_finder', 'checkpoint', 'hooks', 'models', 'init',
                  'steppers', 'flat_params', 'optimizer', 'schedules', 'speed', 'augment', 'distributed')
 
-def _public_names() -> dict[str, str]:
-    "Each public name of the main modules -> the module that defines it, read from nbdev's index (imports nothing)."
+def _index() -> tuple[dict[str, str], tuple[str, ...]]:
+    "From nbdev's index, importing nothing: each public name of the main modules -> its module; the modules that add methods to `Learner`."
     from accel_sgd._modidx import d
-    homes = {}
+    homes, extending = {}, []
     for mod in _MAIN_MODULES:
-        for sym in d['syms'].get(f'{__name__}.{mod}', {}):
+        syms = d['syms'].get(f'{__name__}.{mod}', {})
+        for sym in syms:
             name = sym[len(f'{__name__}.{mod}.'):]
             if '.' not in name and not name.startswith('_'): homes.setdefault(name, mod)
-    return homes
+        if any(sym.startswith(f'{__name__}.{mod}.Learner.') for sym in syms): extending.append(mod)
+    return homes, tuple(extending)
 
-_HOMES = _public_names()
+_HOMES, _EXTENDING_LEARNER = _index()
 __all__ = sorted(_HOMES)
 
 def __getattr__(name:str):
-    "Import a main name from its module the first time it is asked for, so `import accel_sgd` itself stays light."
-    if name in _HOMES:
-        value = getattr(importlib.import_module(f'.{_HOMES[name]}', __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    "Import a main name from its module the first time it is asked for, so that `import accel_sgd` itself stays light."
+    if name not in _HOMES: raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    for mod in _EXTENDING_LEARNER: importlib.import_module(f'.{mod}', __name__)   # the Learner with all its methods
+    value = getattr(importlib.import_module(f'.{_HOMES[name]}', __name__), name)
+    globals()[name] = value
+    return value
 
 def __dir__(): return sorted(set(globals()) | set(__all__))
-
-# %% ../nbs/index.ipynb #c1d21a15
-#| eval: false
-# Modules that were split up: importing one says where its names went.
-_MOVED = {
-    'sgd': "accel_sgd.sgd was split in two: the course's teaching optimizers (SGD, Momentum, RMSProp, Adam) are in "
-           "accel_sgd.course_optimizers, the schedules (sched_cos, one_cycle, ParamSchedCB, OneCycleCB, TorchSchedCB) in "
-           "accel_sgd.schedules; the real optimizers (sgd, adam, ...) are in accel_sgd.optimizer.",
-    'fast': "accel_sgd.fast was split up: ChannelsLastCB and CompileCB are in accel_sgd.speed, random_crop, random_flip, "
-            "random_erase and BatchAugmentCB in accel_sgd.augment, ResBlock and resnet in accel_sgd.models.",
-}
-
-class _MovedModuleFinder(importlib.abc.MetaPathFinder):
-    "Answers an import of a module that no longer exists with an error naming the new homes of its contents."
-    def find_spec(self, fullname, path=None, target=None):
-        pkg, _, mod = fullname.rpartition('.')
-        if pkg == __name__ and mod in _MOVED: raise ModuleNotFoundError(_MOVED[mod], name=fullname)
-        return None
-
-if not any(isinstance(f, _MovedModuleFinder) for f in sys.meta_path): sys.meta_path.insert(0, _MovedModuleFinder())

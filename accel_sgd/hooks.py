@@ -10,12 +10,11 @@ from typing import Callable, Iterable
 
 import torch
 from torch import nn
-from fastcore.basics import patch
 
 from .learner import Callback
 
 # %% auto #0
-__all__ = ['Hook', 'Hooks', 'modules_to_watch', 'HooksCallback', 'ActivationStats']
+__all__ = ['Hook', 'Hooks', 'modules_to_watch', 'HooksCallback', 'RowTable', 'LayerPlots', 'ActivationStats']
 
 # %% ../nbs/02_hooks.ipynb #bf10b183
 class Hook:
@@ -93,7 +92,68 @@ class HooksCallback(Callback):
     def cleanup_fit(self): self.hooks.remove()   # runs even when the fit is cancelled or raises
 
 # %% ../nbs/02_hooks.ipynb #63229fd3
-class ActivationStats(HooksCallback):
+class RowTable:
+    "Rows of `n_cols` numbers in one tensor, on the device of the first row, which doubles its rows when it is full."
+    def __init__(self, n_cols:int): self.n_cols, self.data, self.n = n_cols, None, 0
+    def new_row(self, device) -> torch.Tensor:
+        "The next row (a view to fill in place); the table grows first if it is full (64 rows to start with)."
+        if self.data is None or self.n == len(self.data):
+            grown = torch.empty(64 if self.data is None else 2 * len(self.data), self.n_cols, device=device)
+            if self.data is not None: grown[:self.n] = self.data
+            self.data = grown
+        self.n += 1
+        return self.data[self.n - 1]
+    def rows(self) -> torch.Tensor:
+        "The rows filled so far."
+        return self.data[:self.n] if self.data is not None else torch.empty(0, self.n_cols)
+
+# %% ../nbs/02_hooks.ipynb #5a296f3d
+class LayerPlots:
+    "Plots of per-layer records over the training batches: `names`, `means`, `stds`, `hists`, `counts`, `near_zero()`."
+    def plot_stats(self, title:str|None=None, figsize=(10, 3.5)):
+        "The mean and std of each layer's activations over the training batches."
+        import matplotlib.pyplot as plt
+        fig, axs = plt.subplots(1, 2, figsize=figsize)
+        for values, ax, what, target in ((self.means, axs[0], 'mean', 0), (self.stds, axs[1], 'standard deviation', 1)):
+            for name, row in zip(self.names, values): ax.plot(row, label=name)
+            ax.axhline(target, color='k', lw=0.8, ls='--', label=f'{what} {target}')
+            ax.set_xlabel('training batch'); ax.set_ylabel(what); ax.set_title(f'{what} of the activations')
+            ax.grid(True, alpha=0.3); ax.legend(fontsize=8)
+        if title: fig.suptitle(title)
+        fig.tight_layout()
+        return fig
+
+    def color_dim(self, title:str|None=None, ncols:int=2, size:float=3.2,
+                  vmin:float=1e-6, # the smallest fraction shown; smaller ones (and empty bins) get the lowest colour
+                 ):
+        "The 'colorful dimension': per layer, a column per batch, the fraction of |activations| in each bin as a colour (log scale)."
+        import matplotlib.pyplot as plt
+        from matplotlib.colors import LogNorm
+        fractions = self.hists / self.counts[..., None]   # (layers, batches, bins)
+        nrows = math.ceil(len(fractions) / ncols)
+        fig, axs = plt.subplots(nrows, ncols, figsize=(ncols * size * 1.15, nrows * size * 0.8), squeeze=False, layout='constrained')
+        for ax in axs.flat[len(fractions):]: ax.set_axis_off()
+        for ax, name, frac in zip(axs.flat, self.names, fractions):
+            image = ax.imshow(frac.T.clamp_min(vmin), origin='lower', aspect='auto', cmap='viridis', norm=LogNorm(vmin, 1),
+                              extent=(0, frac.shape[0], 0, self.hist_max), interpolation='nearest')
+            ax.set_title(name); ax.set_xlabel('training batch'); ax.set_ylabel('|activation|')
+        fig.colorbar(image, ax=axs, label='fraction of the activations in the bin')
+        if title: fig.suptitle(title)
+        return fig
+
+    def plot_near_zero(self, title:str|None=None, figsize=(5, 3.5)):
+        "The fraction of near-zero activations of each layer over the training batches."
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=figsize)
+        for name, row in zip(self.names, self.near_zero()): ax.plot(row, label=name)
+        ax.set_ylim(-0.02, 1.02); ax.grid(True, alpha=0.3)
+        ax.set_xlabel('training batch'); ax.set_ylabel(f'fraction with |a| < {self.hist_max / self.n_bins:g}')
+        ax.set_title(title or 'near-zero activations'); ax.legend(fontsize=8, loc='center left', bbox_to_anchor=(1, 0.5))
+        fig.tight_layout()
+        return fig
+
+# %% ../nbs/02_hooks.ipynb #2f11462c
+class ActivationStats(HooksCallback, LayerPlots):
     "Records, for each watched layer and training batch, the mean, std and a histogram of |activations|."
     def __init__(self, modules=None, # which layers to watch (see `modules_to_watch`); default: the model's children with parameters
                  n_bins:int=40, # histogram bins
@@ -103,117 +163,42 @@ class ActivationStats(HooksCallback):
         if n_bins < 1: raise ValueError(f"ActivationStats: n_bins must be at least 1, got {n_bins}")
         if hist_max <= 0: raise ValueError(f"ActivationStats: hist_max must be positive, got {hist_max}")
         super().__init__(self._record, modules, on_train=True, on_valid=on_valid)
-        self.n_bins, self.hist_max = n_bins, hist_max
-        self.names, self.tables, self.n_rows, self.sizes = [], [], [], []
+        self.n_bins, self.hist_max, self.names, self.tables, self.sizes = n_bins, hist_max, [], [], []
 
     def before_fit(self):
         super().before_fit()
         self.names = [f'layer {i + 1}' for i in range(len(self.hooks))]
         for i, hook in enumerate(self.hooks): hook.index = i
-        self.tables = [None] * len(self.hooks)           # per layer, a row per batch: mean, std, the histogram
-        self.n_rows = [0] * len(self.hooks)              # rows filled
-        self.sizes = [[] for _ in self.hooks]            # activations per batch (Python ints)
+        self.tables = [RowTable(2 + self.n_bins) for _ in self.hooks]   # per layer, a row per batch: mean, std, the histogram
+        self.sizes = [[] for _ in self.hooks]                            # activations per batch (Python ints)
 
     @torch.no_grad()
     def _record(self, hook, module, inputs, output):
-        i = hook.index
         if not isinstance(output, torch.Tensor):
-            raise TypeError(f"ActivationStats: {self.names[i]} ({type(module).__name__}) returned a "
+            raise TypeError(f"ActivationStats: {self.names[hook.index]} ({type(module).__name__}) returned a "
                             f"{type(output).__name__}, not a tensor; watch modules that output tensors (modules=...)")
-        acts, row = output.detach().float(), self.n_rows[i]
-        if self.tables[i] is None or row == len(self.tables[i]): self.tables[i] = self._grown(self.tables[i], acts.device)
+        acts = output.detach().float()
+        row = self.tables[hook.index].new_row(acts.device)
         std, mean = torch.std_mean(acts)
-        self.tables[i][row, 0], self.tables[i][row, 1] = mean, std
-        torch.histc(acts.abs(), self.n_bins, 0, self.hist_max, out=self.tables[i][row, 2:])
-        self.sizes[i].append(acts.numel())
-        self.n_rows[i] += 1
+        row[0], row[1] = mean, std
+        torch.histc(acts.abs(), self.n_bins, 0, self.hist_max, out=row[2:])
+        self.sizes[hook.index].append(acts.numel())
 
-# %% ../nbs/02_hooks.ipynb #5a296f3d
-@patch
-def _grown(self:ActivationStats, table, device):
-    "`table` with twice the rows (64 to start with), its rows copied."
-    new = torch.empty(64 if table is None else 2 * len(table), 2 + self.n_bins, device=device)
-    if table is not None: new[:len(table)] = table
-    return new
+    def _stacked(self, columns) -> torch.Tensor:
+        "The recorded rows of every layer, `columns` of them, stacked: `(layers, batches, ...)` on the CPU."
+        if not self.tables or not self.tables[0].n:
+            raise RuntimeError("ActivationStats has no records yet: add it to a Learner's callbacks and fit first")
+        return torch.stack([table.rows()[:, columns] for table in self.tables]).cpu()
+    means = property(lambda self: self._stacked(0), doc="The mean activation of each layer (rows) at each recorded batch (columns).")
+    stds = property(lambda self: self._stacked(1), doc="The standard deviation of the activations of each layer at each recorded batch.")
+    hists = property(lambda self: self._stacked(slice(2, None)), doc="Histograms of |activations|, `(layers, batches, n_bins)` counts.")
+    @property
+    def counts(self) -> torch.Tensor:
+        "The number of activations of each layer (rows) at each recorded batch (columns)."
+        self._stacked(0)   # the same error as the others before a fit
+        return torch.tensor(self.sizes, dtype=torch.float32)
+    def near_zero(self) -> torch.Tensor:
+        "The fraction of activations with |a| < hist_max/n_bins (the lowest bin), per layer (rows) and batch (columns)."
+        return self.hists[..., 0] / self.counts
 
-@patch
-def _stacked(self:ActivationStats, columns):
-    "The filled rows of every layer's table, `columns` of them, stacked: `(layers, batches, ...)` on the CPU."
-    if not self.n_rows or not self.n_rows[0]:
-        raise RuntimeError("ActivationStats has no records yet: add it to a Learner's callbacks and fit first")
-    return torch.stack([table[:n, columns] for table, n in zip(self.tables, self.n_rows)]).cpu()
 
-# %% ../nbs/02_hooks.ipynb #2f11462c
-@patch(as_prop=True)
-def means(self:ActivationStats) -> torch.Tensor:
-    "The mean activation of each layer (rows) at each recorded batch (columns)."
-    return self._stacked(0)
-
-@patch(as_prop=True)
-def stds(self:ActivationStats) -> torch.Tensor:
-    "The standard deviation of the activations of each layer (rows) at each recorded batch (columns)."
-    return self._stacked(1)
-
-@patch(as_prop=True)
-def hists(self:ActivationStats) -> torch.Tensor:
-    "Histograms of |activations|, `(layers, batches, n_bins)` counts over [0, hist_max]."
-    return self._stacked(slice(2, None))
-
-@patch(as_prop=True)
-def counts(self:ActivationStats) -> torch.Tensor:
-    "The number of activations of each layer (rows) at each recorded batch (columns)."
-    self._stacked(0)   # the same error as the others before a fit
-    return torch.tensor(self.sizes, dtype=torch.float32)
-
-@patch
-def near_zero(self:ActivationStats) -> torch.Tensor:
-    "The fraction of activations with |a| < hist_max/n_bins (the lowest bin), per layer (rows) and batch (columns)."
-    return self.hists[..., 0] / self.counts
-
-# %% ../nbs/02_hooks.ipynb #11bca45d
-@patch
-def plot_stats(self:ActivationStats, title:str|None=None, figsize=(10, 3.5)):
-    "The mean and std of each layer's activations over the training batches."
-    import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(1, 2, figsize=figsize)
-    for values, ax, what, target in ((self.means, axs[0], 'mean', 0), (self.stds, axs[1], 'standard deviation', 1)):
-        for name, row in zip(self.names, values): ax.plot(row, label=name)
-        ax.axhline(target, color='k', lw=0.8, ls='--', label=f'{what} {target}')
-        ax.set_xlabel('training batch'); ax.set_ylabel(what); ax.set_title(f'{what} of the activations')
-        ax.grid(True, alpha=0.3); ax.legend(fontsize=8)
-    if title: fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-# %% ../nbs/02_hooks.ipynb #a2291e34
-@patch
-def color_dim(self:ActivationStats, title:str|None=None, ncols:int=2, size:float=3.2,
-              vmin:float=1e-6, # the smallest fraction shown; smaller ones (and empty bins) get the lowest colour
-             ):
-    "The 'colorful dimension': per layer, a column per batch, the fraction of |activations| in each bin as a colour (log scale)."
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import LogNorm
-    fractions = self.hists / self.counts[..., None]   # (layers, batches, bins)
-    nrows = math.ceil(len(fractions) / ncols)
-    fig, axs = plt.subplots(nrows, ncols, figsize=(ncols * size * 1.15, nrows * size * 0.8), squeeze=False, layout='constrained')
-    for ax in axs.flat[len(fractions):]: ax.set_axis_off()
-    for ax, name, frac in zip(axs.flat, self.names, fractions):
-        image = ax.imshow(frac.T.clamp_min(vmin), origin='lower', aspect='auto', cmap='viridis', norm=LogNorm(vmin, 1),
-                          extent=(0, frac.shape[0], 0, self.hist_max), interpolation='nearest')
-        ax.set_title(name); ax.set_xlabel('training batch'); ax.set_ylabel('|activation|')
-    fig.colorbar(image, ax=axs, label='fraction of the activations in the bin')
-    if title: fig.suptitle(title)
-    return fig
-
-# %% ../nbs/02_hooks.ipynb #ba029826
-@patch
-def plot_near_zero(self:ActivationStats, title:str|None=None, figsize=(5, 3.5)):
-    "The fraction of near-zero activations of each layer over the training batches."
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=figsize)
-    for name, row in zip(self.names, self.near_zero()): ax.plot(row, label=name)
-    ax.set_ylim(-0.02, 1.02); ax.grid(True, alpha=0.3)
-    ax.set_xlabel('training batch'); ax.set_ylabel(f'fraction with |a| < {self.hist_max / self.n_bins:g}')
-    ax.set_title(title or 'near-zero activations'); ax.legend(fontsize=8, loc='center left', bbox_to_anchor=(1, 0.5))
-    fig.tight_layout()
-    return fig

@@ -4,12 +4,12 @@
 
 # %% ../nbs/02b_initializing.ipynb #bad6f146
 from __future__ import annotations
-import importlib, warnings
+import warnings
 
 import torch
 from torch import nn
 
-from . import hooks as _hooks   # as a module: `accel_sgd.init.Hooks` is the old name, kept at the end of the chapter
+from .hooks import Hooks, modules_to_watch
 
 # %% auto #0
 __all__ = ['init_weights', 'layer_stats', 'lsuv_init']
@@ -31,7 +31,7 @@ def layer_stats(model:nn.Module, # the model to measure
     "The mean and std of each watched layer's output on `xb`."
     stats = []
     def record(hook, module, inputs, output): stats.append((output.float().mean().item(), output.float().std().item()))
-    with _hooks.Hooks(_hooks.modules_to_watch(model, modules), record), torch.no_grad(): model(xb)
+    with Hooks(modules_to_watch(model, modules), record), torch.no_grad(): model(xb)
     return stats
 
 # %% ../nbs/02b_initializing.ipynb #34012979
@@ -89,15 +89,3 @@ def lsuv_init(model:nn.Module, # the model to initialise, in place
                                   "a norm layer after the weights undoes any rescaling")
             results.append((mean, std))
     return results
-
-# %% ../nbs/02b_initializing.ipynb #9aaba396
-_MOVED = {name: 'accel_sgd.hooks' for name in ('Hook', 'Hooks', 'modules_to_watch', 'HooksCallback', 'ActivationStats')}
-_MOVED |= {name: 'accel_sgd.models' for name in ('conv', 'get_model', 'GeneralRelu', 'plot_func', 'BatchNorm', 'LayerNorm')}
-
-def __getattr__(name:str):
-    "A name that moved out of `accel_sgd.init`, imported from its new module with a `DeprecationWarning`."
-    if name in _MOVED:
-        warnings.warn(f"accel_sgd.init.{name} has moved: import it from {_MOVED[name]} "
-                      f"(from {_MOVED[name]} import {name})", DeprecationWarning, stacklevel=2)
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module 'accel_sgd.init' has no attribute {name!r}")

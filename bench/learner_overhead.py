@@ -5,9 +5,13 @@ a bare PyTorch loop and through `Learner` with its default callbacks (TrainCB, D
 Both run in this one process, interleaved epoch by epoch so that load from elsewhere hits both alike;
 the script prints the medians and their ratio (goal: at most 1.03).
 
+`--baseline DIR` times a second copy of the package too (DIR holds its `accel_sgd` folder, e.g. a
+`git worktree` of another commit), in the same interleaved loop, so that a change to the Learner is
+measured side by side with the code before it.
+
 Run it under `flock /tmp/accel_sgd_bench.lock python bench/learner_overhead.py` so that two timing
 scripts never run at once."""
-import argparse, statistics, sys, time
+import argparse, importlib, importlib.util, statistics, sys, time
 from functools import partial
 from pathlib import Path
 
@@ -48,12 +52,25 @@ class BareLoop:
         self.history.append({'train_loss': train[0], 'train_accuracy': train[1], 'valid_loss': valid[0], 'valid_accuracy': valid[1]})
 
 
+def load_baseline(path):
+    "The `learner` and `callbacks` modules of another copy of the package (the `accel_sgd` folder in `path`), as `accel_sgd_baseline`."
+    pkg = Path(path)
+    if (pkg / 'accel_sgd' / '__init__.py').exists(): pkg = pkg / 'accel_sgd'
+    if not (pkg / '__init__.py').exists(): raise SystemExit(f"--baseline: no accel_sgd package in {path}")
+    spec = importlib.util.spec_from_file_location('accel_sgd_baseline', pkg / '__init__.py', submodule_search_locations=[str(pkg)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules['accel_sgd_baseline'] = module
+    spec.loader.exec_module(module)
+    return importlib.import_module('accel_sgd_baseline.learner'), importlib.import_module('accel_sgd_baseline.callbacks')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--reps', type=int, default=9, help='epochs timed per variant (after one warm-up epoch each)')
     ap.add_argument('--bs', type=int, default=1024)
     ap.add_argument('--device', default='cpu')
     ap.add_argument('--threads', type=int, default=None, help='torch intra-op threads (default: torch\'s choice)')
+    ap.add_argument('--baseline', default=None, help='a folder holding another copy of the accel_sgd package, timed side by side')
     args = ap.parse_args()
     if args.threads: torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -64,24 +81,32 @@ def main():
     learn = Learner(course_cnn(0), fashion_mnist_dls(args.bs, device=device), F.cross_entropy,
                     opt_func=partial(torch.optim.AdamW, eps=1e-5), lr=1e-3, cbs=[DeviceCB(device), MetricsCB()])
 
+    learners = {'Learner (TrainCB+DeviceCB+MetricsCB)': learn}
+    if args.baseline:
+        base_learner, base_callbacks = load_baseline(args.baseline)
+        learners['baseline Learner (--baseline)'] = base_learner.Learner(
+            course_cnn(0), fashion_mnist_dls(args.bs, device=device), F.cross_entropy, opt_func=partial(torch.optim.AdamW, eps=1e-5),
+            lr=1e-3, cbs=[base_learner.DeviceCB(device), base_callbacks.MetricsCB()])
+
     def timed(run):
         "Wall-clock and CPU (this process, all threads) seconds of `run()`."
         sync(device); wall, cpu = time.perf_counter(), time.process_time()
         run(); sync(device)
         return time.perf_counter() - wall, time.process_time() - cpu
     def time_bare(): return timed(bare.epoch)
-    def time_learner(): return timed(lambda: learn.fit(1))
 
-    time_bare(); time_learner()   # warm-up; both have now trained one identical epoch
-    same = all(torch.equal(p, q) for p, q in zip(bare.model.state_dict().values(), learn.model.state_dict().values()))
-    row_bare, row_learn = bare.history[-1], learn.history[-1]
+    time_bare()   # warm-up; all have now trained one identical epoch
+    for one in learners.values(): timed(lambda: one.fit(1))
+    same = all(all(torch.equal(p, q) for p, q in zip(bare.model.state_dict().values(), one.model.state_dict().values()))
+               for one in learners.values())
     print(f"after the warm-up epoch: weights {'identical' if same else 'DIFFERENT'}; valid accuracy "
-          f"bare {row_bare['valid_accuracy']:.4f}, learner {row_learn['valid_accuracy']:.4f}")
-    times = {'bare loop': [], 'Learner (TrainCB+DeviceCB+MetricsCB)': []}
-    for rep in range(args.reps):   # interleaved, so drift in the machine's load hits both alike
+          f"bare {bare.history[-1]['valid_accuracy']:.4f}, "
+          + ', '.join(f"{name} {one.history[-1]['valid_accuracy']:.4f}" for name, one in learners.items()))
+    times = {'bare loop': [], **{name: [] for name in learners}}
+    for rep in range(args.reps):   # interleaved, so drift in the machine's load hits all alike
         progress(f'learner_overhead: rep {rep + 1}/{args.reps}, one epoch of each loop')
         times['bare loop'].append(time_bare())
-        times['Learner (TrainCB+DeviceCB+MetricsCB)'].append(time_learner())
+        for name, one in learners.items(): times[name].append(timed(lambda: one.fit(1)))
 
     n_batches = len(learn.dls.train) + len(learn.dls.valid)
     print(f"one epoch ({len(learn.dls.train)} training + {len(learn.dls.valid)} validation batches, bs {args.bs}, "
@@ -96,7 +121,10 @@ def main():
     wall, cpu = medians['Learner (TrainCB+DeviceCB+MetricsCB)']
     print(f"overhead per batch: {(wall - base[0]) / n_batches * 1e6:.0f} us wall, {(cpu - base[1]) / n_batches * 1e6:.0f} us cpu; "
           f"ratio {wall / base[0]:.3f} wall, {cpu / base[1]:.3f} cpu (goal <= 1.03)")
-    if not same: raise SystemExit("the two loops did not compute the same weights")
+    if args.baseline:
+        (bw, bc), (nw, nc) = medians['baseline Learner (--baseline)'], medians['Learner (TrainCB+DeviceCB+MetricsCB)']
+        print(f"this Learner / the baseline's: {nw / bw:.3f} wall, {nc / bc:.3f} cpu")
+    if not same: raise SystemExit("the loops did not compute the same weights")
 
 
 if __name__ == '__main__': main()
