@@ -22,44 +22,60 @@ class DataError(ValueError):
 
 # %% ../nbs/00_data.ipynb #c1c028ab
 IDX_TYPES = {0x08: 'unsigned byte', 0x09: 'signed byte', 0x0B: 'short', 0x0C: 'int', 0x0D: 'float', 0x0E: 'double'}
+_EXTRA_SHOWN = 1 << 20   # unexpected bytes after the data are counted up to a MiB, past it only "more than"
 
-def _read_bytes(path: Path) -> bytes:
-    "The file's bytes, gunzipped if it starts with the gzip signature (whatever its name)."
-    if not path.is_file(): raise DataError(f"{path}: file not found")
-    raw = path.read_bytes()
-    if raw[:2] != b'\x1f\x8b': return raw
-    try: return gzip.decompress(raw)
-    except (EOFError, OSError, zlib.error) as e:
-        raise DataError(f"{path}: damaged gzip data ({e}); the download was probably cut short, "
-                        "delete the file and fetch it again") from None
+def _read_upto(f, n:int) -> bytearray:
+    "Up to `n` bytes from `f` (fewer where it ends first), read into one buffer of at most `n` bytes."
+    buf, got = bytearray(n), 0
+    with memoryview(buf) as view:
+        while got < n and (k := f.readinto(view[got:])): got += k
+    del buf[got:]
+    return buf
+
+def _parse_idx(f, path:Path, most:int) -> torch.Tensor:
+    "The IDX data in the stream `f`, which can hold at most `most` bytes: the header first, then exactly what it declares."
+    head = _read_upto(f, 4)
+    if len(head) < 4: raise DataError(f"{path}: truncated: {len(head)} bytes, too short for the 4-byte IDX magic number")
+    if head[:2] != b'\0\0':
+        raise DataError(f"{path}: wrong magic number 0x{head.hex()}: an IDX file starts with two zero bytes (is this really an IDX file?)")
+    type_code, ndim = head[2], head[3]
+    if type_code != 0x08:
+        raise DataError(f"{path}: element type code 0x{type_code:02x} ({IDX_TYPES.get(type_code, 'an unknown type')}) "
+                        "is not supported; only unsigned bytes (0x08) are")
+    if ndim == 0: raise DataError(f"{path}: the header says the data has 0 dimensions")
+    sizes = _read_upto(f, 4 * ndim)
+    if len(sizes) < 4 * ndim:
+        raise DataError(f"{path}: truncated: the header needs {4 + 4*ndim} bytes for {ndim} dimensions, the file has {4 + len(sizes)}")
+    shape = struct.unpack(f'>{ndim}I', sizes)
+    expected = math.prod(shape)
+    data = _read_upto(f, min(expected, most))   # never more than the file can hold, whatever its header says
+    if len(data) < expected:
+        raise DataError(f"{path}: truncated: the header promises {expected:,} bytes of data (shape {shape}), "
+                        f"the file holds {len(data):,}; delete it and fetch it again")
+    extra = len(_read_upto(f, _EXTRA_SHOWN + 1))   # one byte past the data says it is there; a MiB says how much
+    if extra:
+        count = f"{extra:,}" if extra <= _EXTRA_SHOWN else f"more than {_EXTRA_SHOWN:,}"
+        raise DataError(f"{path}: {count} unexpected bytes after the {expected:,} bytes of data that the header (shape {shape}) describes")
+    return torch.frombuffer(data, dtype=torch.uint8).view(shape) if expected else torch.zeros(shape, dtype=torch.uint8)
+
+# %% ../nbs/00_data.ipynb #4c8796f5
+_GZIP_MAX_RATIO = 1032   # the most bytes deflate can expand one byte to
 
 def read_idx(path, # an IDX file, gzipped or raw
             ) -> torch.Tensor: # uint8 tensor with the shape given in the file's header
-    "Read an IDX file of unsigned bytes, validating its header against its contents."
+    "Read an IDX file of unsigned bytes, gunzipped as it is read if it starts with the gzip signature, checking its header against its contents."
     path = Path(path)
-    raw = _read_bytes(path)
-    if len(raw) < 4: raise DataError(f"{path}: truncated: {len(raw)} bytes, too short for the 4-byte IDX magic number")
-    if raw[:2] != b'\0\0':
-        raise DataError(f"{path}: wrong magic number 0x{raw[:4].hex()}: an IDX file starts with two zero bytes "
-                        "(is this really an IDX file?)")
-    type_code, ndim = raw[2], raw[3]
-    if type_code != 0x08:
-        kind = IDX_TYPES.get(type_code, 'an unknown type')
-        raise DataError(f"{path}: element type code 0x{type_code:02x} ({kind}) is not supported; "
-                        "only unsigned bytes (0x08) are")
-    if ndim == 0: raise DataError(f"{path}: the header says the data has 0 dimensions")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{path}: truncated: the header needs {header} bytes for {ndim} dimensions, the file has {len(raw)}")
-    shape = struct.unpack(f'>{ndim}I', raw[4:header])
-    expected, found = math.prod(shape), len(raw) - header
-    if found < expected:
-        raise DataError(f"{path}: truncated: the header promises {expected:,} bytes of data (shape {shape}), "
-                        f"the file holds {found:,}; delete it and fetch it again")
-    if found > expected:
-        raise DataError(f"{path}: {found - expected:,} unexpected bytes after the {expected:,} bytes of data "
-                        f"that the header (shape {shape}) describes")
-    return torch.frombuffer(bytearray(raw[header:]), dtype=torch.uint8).view(shape)
+    if not path.is_file(): raise DataError(f"{path}: file not found")
+    try:
+        with path.open('rb') as f: gzipped, size = f.read(2) == b'\x1f\x8b', path.stat().st_size
+    except OSError as e: raise DataError(f"{path}: cannot be read ({e.strerror})") from None
+    if not gzipped:
+        with path.open('rb') as f: return _parse_idx(f, path, size)
+    try:
+        with gzip.open(path, 'rb') as f: return _parse_idx(f, path, _GZIP_MAX_RATIO * size)
+    except (EOFError, OSError, zlib.error) as e:   # gzip.BadGzipFile is an OSError
+        raise DataError(f"{path}: damaged gzip data ({e}); the download was probably cut short, "
+                        "delete the file and fetch it again") from None
 
 # %% ../nbs/00_data.ipynb #b63695e1
 def write_idx(path, # file to write; a name ending in .gz is gzipped
