@@ -346,7 +346,7 @@ def main(argv:list[str]|None=None):
         run_speedrun(args)
         return
     from accel_sgd.data import DataError
-    from accel_sgd.distributed import WorkerFailed, launch
+    from accel_sgd.launcher import WorkerFailed, launch
     out = None
     try:
         if _is_worker():   # started by torchrun: the parent checked the arguments and made the directory
