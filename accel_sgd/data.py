@@ -4,17 +4,16 @@
 
 # %% ../nbs/00_data.ipynb #d4616a8b
 from __future__ import annotations
-import gzip, math, os, struct, zlib
+import copy, gzip, math, os, struct, zlib
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
 import torch
-from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['IDX_TYPES', 'FASHION_CLASSES', 'FASHION_FILES', 'FASHION_URL', 'DEBIAN_DIR', 'DataError', 'read_idx', 'write_idx',
-           'cache_dir', 'find_fashion_mnist', 'FashionMNIST', 'load_fashion_mnist', 'show_images', 'TensorLoader',
-           'DataLoaders', 'fashion_mnist_dls']
+           'cache_dir', 'find_fashion_mnist', 'FashionMNIST', 'load_fashion_mnist', 'show_images', 'batch_share',
+           'TensorLoader', 'DataLoaders', 'fashion_mnist_dls']
 
 # %% ../nbs/00_data.ipynb #4b2147e3
 class DataError(ValueError):
@@ -22,44 +21,60 @@ class DataError(ValueError):
 
 # %% ../nbs/00_data.ipynb #c1c028ab
 IDX_TYPES = {0x08: 'unsigned byte', 0x09: 'signed byte', 0x0B: 'short', 0x0C: 'int', 0x0D: 'float', 0x0E: 'double'}
+_EXTRA_SHOWN = 1 << 20   # unexpected bytes after the data are counted up to a MiB, past it only "more than"
 
-def _read_bytes(path: Path) -> bytes:
-    "The file's bytes, gunzipped if it starts with the gzip signature (whatever its name)."
-    if not path.is_file(): raise DataError(f"{path}: file not found")
-    raw = path.read_bytes()
-    if raw[:2] != b'\x1f\x8b': return raw
-    try: return gzip.decompress(raw)
-    except (EOFError, OSError, zlib.error) as e:
-        raise DataError(f"{path}: damaged gzip data ({e}); the download was probably cut short, "
-                        "delete the file and fetch it again") from None
+def _read_upto(f, n:int) -> bytearray:
+    "Up to `n` bytes from `f` (fewer where it ends first), read into one buffer of at most `n` bytes."
+    buf, got = bytearray(n), 0
+    with memoryview(buf) as view:
+        while got < n and (k := f.readinto(view[got:])): got += k
+    del buf[got:]
+    return buf
+
+def _parse_idx(f, path:Path, most:int) -> torch.Tensor:
+    "The IDX data in the stream `f`, which can hold at most `most` bytes: the header first, then exactly what it declares."
+    head = _read_upto(f, 4)
+    if len(head) < 4: raise DataError(f"{path}: truncated: {len(head)} bytes, too short for the 4-byte IDX magic number")
+    if head[:2] != b'\0\0':
+        raise DataError(f"{path}: wrong magic number 0x{head.hex()}: an IDX file starts with two zero bytes (is this really an IDX file?)")
+    type_code, ndim = head[2], head[3]
+    if type_code != 0x08:
+        raise DataError(f"{path}: element type code 0x{type_code:02x} ({IDX_TYPES.get(type_code, 'an unknown type')}) "
+                        "is not supported; only unsigned bytes (0x08) are")
+    if ndim == 0: raise DataError(f"{path}: the header says the data has 0 dimensions")
+    sizes = _read_upto(f, 4 * ndim)
+    if len(sizes) < 4 * ndim:
+        raise DataError(f"{path}: truncated: the header needs {4 + 4*ndim} bytes for {ndim} dimensions, the file has {4 + len(sizes)}")
+    shape = struct.unpack(f'>{ndim}I', sizes)
+    expected = math.prod(shape)
+    data = _read_upto(f, min(expected, most))   # never more than the file can hold, whatever its header says
+    if len(data) < expected:
+        raise DataError(f"{path}: truncated: the header promises {expected:,} bytes of data (shape {shape}), "
+                        f"the file holds {len(data):,}; delete it and fetch it again")
+    extra = len(_read_upto(f, _EXTRA_SHOWN + 1))   # one byte past the data says it is there; a MiB says how much
+    if extra:
+        count = f"{extra:,}" if extra <= _EXTRA_SHOWN else f"more than {_EXTRA_SHOWN:,}"
+        raise DataError(f"{path}: {count} unexpected bytes after the {expected:,} bytes of data that the header (shape {shape}) describes")
+    return torch.frombuffer(data, dtype=torch.uint8).view(shape) if expected else torch.zeros(shape, dtype=torch.uint8)
+
+# %% ../nbs/00_data.ipynb #af55bdff
+_GZIP_MAX_RATIO = 1032   # the most bytes deflate can expand one byte to
 
 def read_idx(path, # an IDX file, gzipped or raw
             ) -> torch.Tensor: # uint8 tensor with the shape given in the file's header
-    "Read an IDX file of unsigned bytes, validating its header against its contents."
+    "Read an IDX file of unsigned bytes, gunzipped as it is read if it starts with the gzip signature, checking its header against its contents."
     path = Path(path)
-    raw = _read_bytes(path)
-    if len(raw) < 4: raise DataError(f"{path}: truncated: {len(raw)} bytes, too short for the 4-byte IDX magic number")
-    if raw[:2] != b'\0\0':
-        raise DataError(f"{path}: wrong magic number 0x{raw[:4].hex()}: an IDX file starts with two zero bytes "
-                        "(is this really an IDX file?)")
-    type_code, ndim = raw[2], raw[3]
-    if type_code != 0x08:
-        kind = IDX_TYPES.get(type_code, 'an unknown type')
-        raise DataError(f"{path}: element type code 0x{type_code:02x} ({kind}) is not supported; "
-                        "only unsigned bytes (0x08) are")
-    if ndim == 0: raise DataError(f"{path}: the header says the data has 0 dimensions")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{path}: truncated: the header needs {header} bytes for {ndim} dimensions, the file has {len(raw)}")
-    shape = struct.unpack(f'>{ndim}I', raw[4:header])
-    expected, found = math.prod(shape), len(raw) - header
-    if found < expected:
-        raise DataError(f"{path}: truncated: the header promises {expected:,} bytes of data (shape {shape}), "
-                        f"the file holds {found:,}; delete it and fetch it again")
-    if found > expected:
-        raise DataError(f"{path}: {found - expected:,} unexpected bytes after the {expected:,} bytes of data "
-                        f"that the header (shape {shape}) describes")
-    return torch.frombuffer(bytearray(raw[header:]), dtype=torch.uint8).view(shape)
+    if not path.is_file(): raise DataError(f"{path}: file not found")
+    try:
+        with path.open('rb') as f: gzipped, size = f.read(2) == b'\x1f\x8b', path.stat().st_size
+    except OSError as e: raise DataError(f"{path}: cannot be read ({e.strerror})") from None
+    if not gzipped:
+        with path.open('rb') as f: return _parse_idx(f, path, size)
+    try:
+        with gzip.open(path, 'rb') as f: return _parse_idx(f, path, _GZIP_MAX_RATIO * size)
+    except (EOFError, OSError, zlib.error) as e:   # gzip.BadGzipFile is an OSError
+        raise DataError(f"{path}: damaged gzip data ({e}); the download was probably cut short, "
+                        "delete the file and fetch it again") from None
 
 # %% ../nbs/00_data.ipynb #b63695e1
 def write_idx(path, # file to write; a name ending in .gz is gzipped
@@ -203,89 +218,76 @@ def show_images(images:torch.Tensor, # (N, H, W) or (N, 1, H, W), uint8 or float
 # %% ../nbs/00_data.ipynb #e842fba8
 from .core import default_device
 
-# %% ../nbs/00_data.ipynb #15a16869
+# %% ../nbs/00_data.ipynb #1684fb59
+def batch_share(i:int, # which global batch of the epoch
+                n:int, # the number of examples in the epoch
+                bs:int, # each process's part of a full batch
+                rank:int=0, world_size:int=1, # which process, of how many
+               ) -> slice: # positions in the epoch's order
+    "Process `rank`'s part of global batch `i`: its block of `bs` in a full batch, an even share of a short last one."
+    gbs = bs * world_size
+    lo, hi = i * gbs, min((i + 1) * gbs, n)
+    if hi - lo == gbs: return slice(lo + rank * bs, lo + (rank + 1) * bs)
+    cuts = [lo + (hi - lo) * r // world_size for r in range(world_size + 1)]
+    return slice(cuts[rank], cuts[rank + 1])
+
+# %% ../nbs/00_data.ipynb #8cd7ea03
+def _check_loader_args(x, y, bs, mean, std):
+    "A `ValueError` naming the first argument of a `TensorLoader` that cannot work."
+    if len(x) != len(y): raise ValueError(f"x has {len(x)} items but y has {len(y)}; they must match")
+    if bs < 1: raise ValueError(f"bs must be at least 1, got {bs}")
+    if (mean is None) != (std is None): raise ValueError("give both mean and std, or neither")
+    if std is not None and std <= 0: raise ValueError(f"std must be positive, got {std}")
+
+# %% ../nbs/00_data.ipynb #75dfa56a
 class TensorLoader:
     "Batches `(x, y)` sliced from whole tensors on `device`, in a seeded per-epoch order, normalised on the fly."
+    rank, world_size = 0, 1   # every batch whole; `shard` makes a copy that serves one process's part of each
     def __init__(self, x:torch.Tensor, # inputs, all of them (uint8 pixels are scaled to [0, 1] first)
                  y:torch.Tensor, # targets, one per input
-                 bs:int=1024, # batch size (per process)
+                 bs:int=1024, # batch size (of all processes together: see `shard`)
                  shuffle:bool=False, # a new random order each epoch
                  drop_last:bool=False, # drop a final batch smaller than `bs`
                  seed:int=0, # the order of epoch `e` is drawn with seed `seed + e`
                  mean:float|None=None, std:float|None=None, # normalise to (x - mean) / std, in [0, 1] units
                  device=None, # where the tensors live (default: where `x` is)
-                 rank:int=0, world_size:int=1, # this process's share of each global batch
                 ):
-        if len(x) != len(y): raise ValueError(f"x has {len(x)} items but y has {len(y)}; they must match")
-        if bs < 1: raise ValueError(f"bs must be at least 1, got {bs}")
-        if not 0 <= rank < world_size: raise ValueError(f"rank must be in [0, world_size={world_size}), got {rank}")
-        if (mean is None) != (std is None): raise ValueError("give both mean and std, or neither")
-        if std is not None and std <= 0: raise ValueError(f"std must be positive, got {std}")
+        _check_loader_args(x, y, bs, mean, std)
         device = torch.device(device) if device is not None else x.device
-        self.x, self.y = x.to(device), y.to(device)
-        self.bs, self.shuffle, self.drop_last, self.seed = bs, shuffle, drop_last, seed
-        self.rank, self.world_size, self.epoch = rank, world_size, 0
-        # x_hat = (x*pixel_scale - mean)/std = x*scale - shift
-        pixel_scale = 1/255 if x.dtype == torch.uint8 else 1.
-        self.mean, self.std = mean, std
-        mean, std = (0., 1.) if mean is None else (mean, std)
-        self.scale, self.shift = pixel_scale/std, mean/std
-
-    @property
-    def device(self): return self.x.device
-
+        self.x, self.y, self.epoch = x.to(device), y.to(device), 0
+        self.bs, self.shuffle, self.drop_last, self.seed, self.mean, self.std = bs, shuffle, drop_last, seed, mean, std
+        pixel_scale, (mean, std) = (1/255 if x.dtype == torch.uint8 else 1.), ((0., 1.) if mean is None else (mean, std))
+        self.scale, self.shift = pixel_scale/std, mean/std   # x_hat = (x*pixel_scale - mean)/std = x*scale - shift
+    device = property(lambda self: self.x.device, doc="Where the data, and so the batches, are.")
     def __len__(self):
-        gbs, n = self.bs * self.world_size, len(self.x)
+        n, gbs = len(self.x), self.bs * self.world_size
         return n // gbs if self.drop_last else math.ceil(n / gbs)
-
-# %% ../nbs/00_data.ipynb #8bbcde6c
-@patch
-def order(self:TensorLoader, epoch:int) -> torch.Tensor|None:
-    "The permutation used in `epoch` (None when not shuffling: the data's own order)."
-    if not self.shuffle: return None
-    g = torch.Generator().manual_seed(self.seed + epoch)
-    return torch.randperm(len(self.x), generator=g).to(self.device)
-
-@patch
-def _indices(self:TensorLoader, i, perm):
-    "The indices (a slice, or a tensor of positions) of this process's part of batch `i`."
-    gbs = self.bs * self.world_size
-    lo, hi = i * gbs, min((i + 1) * gbs, len(self.x))
-    if hi - lo == gbs: lo, hi = lo + self.rank * self.bs, lo + (self.rank + 1) * self.bs
-    elif self.world_size > 1:  # a last, short global batch: split it as evenly as possible
-        cuts = [lo + (hi - lo) * r // self.world_size for r in range(self.world_size + 1)]
-        lo, hi = cuts[self.rank], cuts[self.rank + 1]
-    return slice(lo, hi) if perm is None else perm[lo:hi]
-
-# %% ../nbs/00_data.ipynb #e82d3cee
-@patch
-def __iter__(self:TensorLoader):
-    perm = self.order(self.epoch)
-    self.epoch += 1
-    for i in range(len(self)):
-        idx = self._indices(i, perm)
-        x, y = self.x[idx], self.y[idx]
-        view = isinstance(idx, slice)   # a slice is a view of the data we were given
-        if view: y = y.clone()
-        if view and x.dtype == torch.float32: x = x.mul(self.scale)   # a new tensor, not the data scaled in place
-        else: x = x.to(torch.float32).mul_(self.scale)   # the conversion or the gather made a new tensor
-        yield x.sub_(self.shift), y
-
-# %% ../nbs/00_data.ipynb #8dfe0a6e
-@patch
-def set_epoch(self:TensorLoader, epoch:int):
-    "Make the next iteration use the order of `epoch`."
-    self.epoch = epoch
-
-@patch
-def state_dict(self:TensorLoader): return {'epoch': self.epoch, 'seed': self.seed}
-@patch
-def load_state_dict(self:TensorLoader, state): self.epoch, self.seed = state['epoch'], state['seed']
-
-@patch
-def __repr__(self:TensorLoader):
-    return (f"TensorLoader({len(self.x):,} items, bs={self.bs}, {len(self)} batches, shuffle={self.shuffle}, "
-            f"device={self.device}" + (f", rank {self.rank}/{self.world_size}" if self.world_size > 1 else '') + ')')
+    def order(self, epoch:int) -> torch.Tensor|None:
+        "The permutation used in `epoch` (None when not shuffling: the data's own order)."
+        if not self.shuffle: return None
+        return torch.randperm(len(self.x), generator=torch.Generator().manual_seed(self.seed + epoch)).to(self.device)
+    def __iter__(self):
+        perm, self.epoch = self.order(self.epoch), self.epoch + 1
+        for i in range(len(self)):
+            part = batch_share(i, len(self.x), self.bs, self.rank, self.world_size)
+            x, y = (self.x[part], self.y[part].clone()) if perm is None else (self.x[perm[part]], self.y[perm[part]])
+            # a slice of float32 data is a view of it: scaled into a new tensor; a conversion or a gather made a new one
+            x = x.mul(self.scale) if perm is None and x.dtype == torch.float32 else x.to(torch.float32).mul_(self.scale)
+            yield x.sub_(self.shift), y
+    def shard(self, rank:int, world_size:int) -> TensorLoader:
+        "A copy serving process `rank`'s part, `bs // world_size` examples, of each batch (sharing the data)."
+        if self.world_size != 1: raise ValueError(f"shard: this loader is already sharded ({self.world_size} processes)")
+        if not 0 <= rank < world_size: raise ValueError(f"shard: rank must be in [0, world_size={world_size}), got {rank}")
+        if self.bs % world_size: raise ValueError(f"shard: the batch size {self.bs} does not divide evenly among {world_size} processes; "
+                                                  f"use a multiple of {world_size}")
+        part = copy.copy(self)
+        part.bs, part.rank, part.world_size = self.bs // world_size, rank, world_size
+        return part
+    def set_epoch(self, epoch:int): self.epoch = epoch   # the next iteration serves the order of `epoch`
+    def state_dict(self) -> dict: return {'epoch': self.epoch, 'seed': self.seed}
+    def load_state_dict(self, state:dict): self.epoch, self.seed = state['epoch'], state['seed']
+    def __repr__(self): return (f"TensorLoader({len(self.x):,} items, bs={self.bs}, {len(self)} batches, shuffle={self.shuffle}, "
+                                f"device={self.device}" + (f", rank {self.rank}/{self.world_size}" if self.world_size > 1 else '') + ')')
 
 # %% ../nbs/00_data.ipynb #bd075de4
 class DataLoaders:
@@ -300,7 +302,6 @@ def fashion_mnist_dls(bs:int=1024, # training batch size
                       path=None, # passed to `load_fashion_mnist`
                       valid_bs:int|None=None, # validation batch size (default 2*bs)
                       drop_last:bool=False, # drop the last incomplete training batch
-                      rank:int=0, world_size:int=1, # sharding of the training set across processes
                       n_train:int|None=None, # train on the first `n_train` images only (quick checks)
                      ) -> DataLoaders:
     "Fashion-MNIST as an in-memory `DataLoaders` pair: training set shuffled, test set for validation."
@@ -311,6 +312,6 @@ def fashion_mnist_dls(bs:int=1024, # training batch size
     mean, std = x_train.mean().item(), x_train.std().item()
     kw = dict(mean=mean, std=std, device=device)
     train = TensorLoader(fm.x_train[:n_train, None], fm.y_train[:n_train], bs, shuffle=True, drop_last=drop_last,
-                         seed=seed, rank=rank, world_size=world_size, **kw)
-    valid = TensorLoader(fm.x_test[:, None], fm.y_test, valid_bs or 2*bs, rank=rank, world_size=world_size, **kw)
+                         seed=seed, **kw)
+    valid = TensorLoader(fm.x_test[:, None], fm.y_test, valid_bs or 2*bs, **kw)
     return DataLoaders(train, valid, fm.classes)
