@@ -16,7 +16,7 @@ from .core import is_distributed, native_bf16, to_device
 from .learner import Callback, CancelBatch, CancelFit, CancelStep, Learner, TrainCB, validation_pass
 
 # %% auto #0
-__all__ = ['AMP_DTYPES', 'accuracy', 'AvgMetric', 'as_metric', 'metric_name', 'pass_summary', 'MetricsCB', 'format_row', 'print_row', 'progress_mode', 'LossPlot', 'ProgressCB', 'get_momentum', 'set_momentum', 'smoothed', 'plot_per_group', 'RecorderCB', 'ModelResetter', 'TerminateOnNaN', 'GradientClip', 'amp_dtype', 'MixedPrecision', 'ScheduleFreeCB']
+__all__ = ['AMP_DTYPES', 'accuracy', 'AvgMetric', 'as_metric', 'metric_name', 'pass_summary', 'MetricsCB', 'format_row', 'print_row', 'progress_mode', 'LossPlot', 'ProgressCB', 'get_momentum', 'set_momentum', 'smoothed', 'plot_per_group', 'RecorderCB', 'ModelResetter', 'TerminateOnNaN', 'GradientClip', 'amp_dtype', 'MixedPrecision', 'ScheduleFreeCB', 'EMACB']
 
 # %% ../nbs/01a_callbacks.ipynb #5e11c22f
 def accuracy(preds:torch.Tensor, targets:torch.Tensor) -> torch.Tensor:
@@ -473,3 +473,19 @@ class ScheduleFreeCB(Callback):
     def before_validate(self): self.learn.opt.eval()
     def cleanup_fit(self):
         if self.learn.opt is not None: self.learn.opt.eval()
+
+# %% ../nbs/08_speedrun.ipynb #78d81cdd
+class EMACB(Callback):
+    "Weight averaging: an exponential moving average of the weights and BatchNorm statistics, put into the model when the fit ends."
+    order = 60
+    in_lr_find = False   # it belongs to the fit it averages, not to a pass inside one (`get_preds`, `validate`, `lr_find`)
+    def __init__(self, decay:float=0.99): # the share of the average kept at each step
+        if not 0 < decay < 1: raise ValueError(f"EMACB: decay must be in (0, 1), got {decay}")
+        self.decay = decay
+    def before_fit(self): self.avg = copy.deepcopy(self.learn.model).requires_grad_(False)
+    @torch.no_grad()
+    def after_step(self):
+        for a, p in zip(self.avg.state_dict().values(), self.learn.model.state_dict().values()):
+            if a.is_floating_point(): a.lerp_(p, 1 - self.decay)
+            else: a.copy_(p)
+    def after_fit(self): self.learn.model.load_state_dict(self.avg.state_dict())

@@ -12,7 +12,7 @@ from torch import nn
 from .hooks import Hooks, modules_to_watch
 
 # %% auto #0
-__all__ = ['init_weights', 'layer_stats', 'lsuv_init']
+__all__ = ['init_weights', 'layer_stats', 'lsuv_init', 'patch_whitening', 'whiten_first_conv', 'drop_first_norm']
 
 # %% ../nbs/02b_initializing.ipynb #25c789a7
 def init_weights(module:nn.Module, # a layer; anything but a conv or linear layer is left alone
@@ -89,3 +89,45 @@ def lsuv_init(model:nn.Module, # the model to initialise, in place
                                   "a norm layer after the weights undoes any rescaling")
             results.append((mean, std))
     return results
+
+# %% ../nbs/08_speedrun.ipynb #8cd3ea49
+import torch.nn.functional as F
+
+# %% ../nbs/08_speedrun.ipynb #5772a14b
+def patch_whitening(x:torch.Tensor, # images (N, C, H, W), normalised
+                    nf:int, # filters: the top `nf/2` eigenvectors and their negatives
+                    ks:int=3, # patch (kernel) size
+                    eps:float=5e-4, # added to each eigenvalue before its square root
+                    n:int=5000, # images used, the first `n` of `x`
+                   ) -> torch.Tensor:
+    "Conv weights (nf, C, ks, ks) whose outputs over the ks x ks patches of `x` are uncorrelated, of variance about 1."
+    dim = x.shape[1] * ks * ks
+    if nf % 2 or not 0 < nf // 2 <= dim:
+        raise ValueError(f"patch_whitening: nf must be even and at most {2 * dim} for {ks}x{ks} patches of {x.shape[1]} channel(s), got {nf}")
+    # float64 on the CPU: a covariance summed in fp32 over millions of patches can lose the directions of small variance
+    patches = F.unfold(x[:n].detach().cpu().double(), ks).transpose(1, 2).reshape(-1, dim)
+    patches = patches - patches.mean(0)
+    vals, vecs = torch.linalg.eigh(patches.T @ patches / len(patches))   # eigenvalues in ascending order
+    vals, vecs = vals.flip(0)[:nf // 2], vecs.flip(1)[:, :nf // 2]
+    w = (vecs / (vals + eps).sqrt()).T.reshape(nf // 2, x.shape[1], ks, ks)
+    return torch.cat([w, -w]).to(x.device, torch.float32)
+
+def whiten_first_conv(model:nn.Module, x:torch.Tensor, **kwargs) -> nn.Conv2d:
+    "Set the first `nn.Conv2d` of `model` to `patch_whitening(x, ...)` and freeze it; return that convolution."
+    first = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
+    if first is None: raise ValueError(f"whiten_first_conv: {type(model).__name__} has no nn.Conv2d")
+    with torch.no_grad(): first.weight.copy_(patch_whitening(x, first.out_channels, first.kernel_size[0], **kwargs))
+    first.weight.requires_grad_(False)
+    return first
+
+# %% ../nbs/08_speedrun.ipynb #f6195621
+def drop_first_norm(model:nn.Module) -> nn.Module:
+    "Replace the BatchNorm right after the first `nn.Conv2d` of `model` by `nn.Identity`; return the BatchNorm taken out."
+    mods = list(model.named_modules())
+    i = next((i for i, (_, m) in enumerate(mods) if isinstance(m, nn.Conv2d)), None)
+    if i is None or i + 1 == len(mods) or not isinstance(mods[i + 1][1], nn.modules.batchnorm._BatchNorm):
+        raise ValueError(f"drop_first_norm: {type(model).__name__} has no BatchNorm right after its first nn.Conv2d")
+    name, norm = mods[i + 1]
+    parent, _, attr = name.rpartition('.')
+    setattr(model.get_submodule(parent), attr, nn.Identity())
+    return norm

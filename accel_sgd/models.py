@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 # %% auto #0
-__all__ = ['conv', 'get_model', 'GeneralRelu', 'plot_func', 'BatchNorm', 'LayerNorm', 'course_model', 'ResBlock', 'resnet']
+__all__ = ['conv', 'get_model', 'GeneralRelu', 'plot_func', 'BatchNorm', 'LayerNorm', 'course_model', 'ResBlock', 'resnet', 'MODELS', 'kaiming_init', 'speedrun_cnn', 'dense_head', 'dense_head_cnn', 'pooled_block', 'pooled_cnn']
 
 # %% ../nbs/02a_models.ipynb #d9e8834f
 def _check_factory(maker, arg:str):
@@ -206,3 +206,78 @@ def resnet(nfs:Sequence[int]=(8, 16, 32, 64, 128, 256), # channels of each block
     blocks += [ResBlock(ni, nf, stride=2, act=act, norm=norm) for ni, nf in zip(nfs[:-1], nfs[1:])]
     return nn.Sequential(*blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout),
                          nn.Linear(nfs[-1], n_classes, bias=False), nn.BatchNorm1d(n_classes))
+
+# %% ../nbs/08_speedrun.ipynb #ee104939
+def kaiming_init(layers:Iterable[nn.Module], # e.g. `model.modules()`; only the conv and linear layers among them change
+                 leak:float=0., # the negative slope of the leaky ReLU that follows (0: a plain ReLU)
+                ):
+    "Kaiming-normal weights for a leaky ReLU of slope `leak`, and zero biases, for each conv or linear layer of `layers`, in order."
+    for layer in layers:
+        if isinstance(layer, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)):
+            nn.init.kaiming_normal_(layer.weight, a=leak)   # std = sqrt(2 / (1 + leak**2) / fan_in)
+            if layer.bias is not None: nn.init.zeros_(layer.bias)
+
+def speedrun_cnn(seed:int|None=None, # `torch.manual_seed(seed)` first (None: the RNG as it is)
+                 widths:Sequence[int]=(16, 32, 64, 128), # the stem's channels, then each stride-2 block's
+                 leak:float=0.1, sub:float=0.4, # the `GeneralRelu` of the course
+                ) -> nn.Sequential:
+    "A plain CNN: a stride-1 stem conv at full size, stride-2 convs through `widths`, global average pool, linear."
+    if seed is not None: torch.manual_seed(seed)
+    act = partial(GeneralRelu, leak=leak, sub=sub)
+    layers = [conv(1, widths[0], stride=1, act=act, norm=nn.BatchNorm2d)]
+    layers += [conv(ni, nf, stride=2, act=act, norm=nn.BatchNorm2d) for ni, nf in zip(widths[:-1], widths[1:])]
+    model = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(widths[-1], 10))
+    kaiming_init(model[:-1].modules(), leak)   # the convolutions; the last layer keeps PyTorch's default init
+    return model
+
+def dense_head(n_in:int, hidden:int, act:Callable) -> list[nn.Module]:
+    "Flatten, a dense layer of `hidden` units (no bias: BatchNorm follows), BatchNorm, `act()`, a linear layer to the 10 classes."
+    return [nn.Flatten(), nn.Linear(n_in, hidden, bias=False), nn.BatchNorm1d(hidden), act(), nn.Linear(hidden, 10)]
+
+def dense_head_cnn(seed:int|None=None, # `torch.manual_seed(seed)` first (None: the RNG as it is)
+                   widths:Sequence[int]=(16, 32, 64), # each stride-2 conv's channels: three take 28x28 down to 4x4
+                   hidden:int=256, # units of the dense hidden layer
+                   leak:float=0.1, sub:float=0.4, # the `GeneralRelu` of the course
+                   size:int=28, # the images' height and width
+                  ) -> nn.Sequential:
+    "Stride-2 convs through `widths`, then the last map flattened into a dense layer (BatchNorm, `GeneralRelu`) and a linear layer."
+    if seed is not None: torch.manual_seed(seed)
+    act = partial(GeneralRelu, leak=leak, sub=sub)
+    layers = [conv(ni, nf, stride=2, act=act, norm=nn.BatchNorm2d) for ni, nf in zip([1, *widths[:-1]], widths)]
+    for _ in widths: size = (size + 1) // 2   # each stride-2 conv (padding 1) halves the size, rounding up
+    model = nn.Sequential(*layers, *dense_head(widths[-1] * size * size, hidden, act))
+    kaiming_init(model[:-1].modules(), leak)   # the convolutions and the dense hidden layer; the last keeps the default
+    return model
+
+# %% ../nbs/08_speedrun.ipynb #a374c7db
+def pooled_block(ni:int, nf:int, act:Callable, n:int=2) -> nn.Sequential:
+    "airbench's block: a conv at the input's size, a 2x2 max-pool, BatchNorm and `act`, then `n-1` convs at the pooled size."
+    return nn.Sequential(nn.Conv2d(ni, nf, 3, padding=1, bias=False), nn.MaxPool2d(2, ceil_mode=True), nn.BatchNorm2d(nf), act(),
+                         *[conv(nf, nf, stride=1, act=act, norm=nn.BatchNorm2d) for _ in range(n - 1)])
+
+def pooled_cnn(seed:int|None=None, # `torch.manual_seed(seed)` first (None: the RNG as it is)
+               stem:int=16, # channels of the stride-1 stem conv (at most 18 to be whitened by 3x3 patches)
+               widths:Sequence[int]=(32, 64), # each `pooled_block`'s channels: two take 28x28 down to 7x7
+               hidden:int=256, # units of the dense hidden layer
+               leak:float=0.1, sub:float=0.4, # the `GeneralRelu` of the course
+               size:int=28, # the images' height and width
+              ) -> nn.Sequential:
+    "A stem conv at full size, a `pooled_block` for each of `widths`, then the last map flattened into a dense head."
+    if seed is not None: torch.manual_seed(seed)
+    act = partial(GeneralRelu, leak=leak, sub=sub)
+    layers = [conv(1, stem, stride=1, act=act, norm=nn.BatchNorm2d)]
+    layers += [pooled_block(ni, nf, act) for ni, nf in zip([stem, *widths[:-1]], widths)]
+    for _ in widths: size = (size + 1) // 2   # each max-pool halves the size, rounding up
+    model = nn.Sequential(*layers, *dense_head(widths[-1] * size * size, hidden, act))
+    kaiming_init(model[:len(layers)].modules(), leak)   # the convolutions; the dense head keeps PyTorch's default init
+    return model
+
+MODELS = {'course': course_model,                                          # channels 8, 16, 32, 64
+          'course_wide': partial(course_model, nfs=(1, 16, 32, 64, 128)),   # twice as wide
+          'course_x4': partial(course_model, nfs=(1, 32, 64, 128, 256)),    # four times
+          'cnn16': partial(speedrun_cnn, widths=(16, 32, 64, 128)),
+          'cnn32': partial(speedrun_cnn, widths=(32, 64, 128, 256)),
+          'dense_head': dense_head_cnn,                                     # convs 16, 32, 64, then 1,024 -> 256 -> 10
+          'pooled': pooled_cnn,                                             # stem 16, blocks 32, 64, then 3,136 -> 256 -> 10
+          'pooled_wide': partial(pooled_cnn, widths=(64, 128)),             # twice as wide: 6,272 -> 256 -> 10
+          'pooled_3': partial(pooled_cnn, widths=(48, 96, 192))}            # three blocks, to 4x4: 3,072 -> 256 -> 10

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_speedrun.ipynb #4870fb69
 from __future__ import annotations
-import argparse, copy, logging, math, os, statistics, time
+import copy, logging, math, os, statistics, time
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Callable, Sequence
@@ -12,23 +12,24 @@ from typing import Callable, Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
 
 from .core import native_bf16
 from .data import load_fashion_mnist, TensorLoader, DataLoaders
-from .learner import Callback, Learner
-from .callbacks import MixedPrecision
+from .learner import Learner, DeviceCB
+from .callbacks import MixedPrecision, EMACB
 from .schedules import OneCycleCB
 from .optimizer import adam, lion, sgd
-from .models import course_model, conv, GeneralRelu
+from .models import MODELS
+from .init import whiten_first_conv, drop_first_norm
 from .speed import ChannelsLastCB, CompileCB
 from .augment import random_crop, random_flip, random_erase, BatchAugmentCB
 
 # %% auto #0
-__all__ = ['MODELS', 'OPTIMIZERS', 'AUGMENTS', 'ABLATION', 'RECORD_90', 'RECORD_92', 'RECORD_94', 'RECORDS', 'choose_precision',
-           'cpu_description', 'speedrun_cnn', 'dense_head', 'dense_head_cnn', 'pooled_block', 'pooled_cnn', 'Recipe',
-           'reference_recipe', 'speedrun_data', 'EMACB', 'test_accuracy', 'patch_whitening', 'whiten_first_conv',
-           'drop_first_norm', 'recipe_learner', 'run_recipe', 'time_reference', 'summary_line', 'add_speedrun_args',
-           'speedrun_parser', 'run_speedrun', 'speedrun_main']
+__all__ = ['OPTIMIZERS', 'AUGMENTS', 'EVAL_BS', 'ABLATION', 'RECORD_90', 'RECORD_92', 'RECORD_94', 'RECORDS', 'DTYPES',
+           'choose_precision', 'cpu_description', 'Recipe', 'reference_recipe', 'speedrun_data', 'recipe_precision',
+           'recipe_model', 'recipe_learner', 'test_accuracy', 'warmup_data', 'run_recipe', 'time_reference', 'spread',
+           'summary_line', 'step_flops', 'recipe_flops', 'matmul_peak', 'flops_line', 'record_for', 'run_speedrun']
 
 # %% ../nbs/08_speedrun.ipynb #b2a00d0d
 def choose_precision(bf16:bool|None=None, # whether the CPU has native bf16 (default: `native_bf16()`)
@@ -44,77 +45,9 @@ def cpu_description() -> str:
         name = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), name)
     return f"{name}, {os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()}, native bf16: {native_bf16()}"
 
-# %% ../nbs/08_speedrun.ipynb #ee104939
-def speedrun_cnn(seed:int|None=None, # `torch.manual_seed(seed)` first (None: the RNG as it is)
-                 widths:Sequence[int]=(16, 32, 64, 128), # the stem's channels, then each stride-2 block's
-                 leak:float=0.1, sub:float=0.4, # the `GeneralRelu` of the course
-                ) -> nn.Sequential:
-    "A plain CNN: a stride-1 stem conv at full size, stride-2 convs through `widths`, global average pool, linear."
-    if seed is not None: torch.manual_seed(seed)
-    act = partial(GeneralRelu, leak=leak, sub=sub)
-    layers = [conv(1, widths[0], stride=1, act=act, norm=nn.BatchNorm2d)]
-    layers += [conv(ni, nf, stride=2, act=act, norm=nn.BatchNorm2d) for ni, nf in zip(widths[:-1], widths[1:])]
-    model = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(widths[-1], 10))
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d): nn.init.kaiming_normal_(m.weight, a=leak)
-    return model
-
-def dense_head(n_in:int, hidden:int, act:Callable) -> list[nn.Module]:
-    "Flatten, a dense layer of `hidden` units (no bias: BatchNorm follows), BatchNorm, `act()`, a linear layer to the 10 classes."
-    return [nn.Flatten(), nn.Linear(n_in, hidden, bias=False), nn.BatchNorm1d(hidden), act(), nn.Linear(hidden, 10)]
-
-def dense_head_cnn(seed:int|None=None, # `torch.manual_seed(seed)` first (None: the RNG as it is)
-                   widths:Sequence[int]=(16, 32, 64), # each stride-2 conv's channels: three take 28x28 down to 4x4
-                   hidden:int=256, # units of the dense hidden layer
-                   leak:float=0.1, sub:float=0.4, # the `GeneralRelu` of the course
-                   size:int=28, # the images' height and width
-                  ) -> nn.Sequential:
-    "Stride-2 convs through `widths`, then the last map flattened into a dense layer (BatchNorm, `GeneralRelu`) and a linear layer."
-    if seed is not None: torch.manual_seed(seed)
-    act = partial(GeneralRelu, leak=leak, sub=sub)
-    layers = [conv(ni, nf, stride=2, act=act, norm=nn.BatchNorm2d) for ni, nf in zip([1, *widths[:-1]], widths)]
-    for _ in widths: size = (size + 1) // 2   # each stride-2 conv (padding 1) halves the size, rounding up
-    head = dense_head(widths[-1] * size * size, hidden, act)
-    model = nn.Sequential(*layers, *head)
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d) or m is head[1]: nn.init.kaiming_normal_(m.weight, a=leak)
-    return model
-
-def pooled_block(ni:int, nf:int, act:Callable, n:int=2) -> nn.Sequential:
-    "airbench's block: a conv at the input's size, a 2x2 max-pool, BatchNorm and `act`, then `n-1` convs at the pooled size."
-    return nn.Sequential(nn.Conv2d(ni, nf, 3, padding=1, bias=False), nn.MaxPool2d(2, ceil_mode=True), nn.BatchNorm2d(nf), act(),
-                         *[conv(nf, nf, stride=1, act=act, norm=nn.BatchNorm2d) for _ in range(n - 1)])
-
-def pooled_cnn(seed:int|None=None, # `torch.manual_seed(seed)` first (None: the RNG as it is)
-               stem:int=16, # channels of the stride-1 stem conv (at most 18 to be whitened by 3x3 patches)
-               widths:Sequence[int]=(32, 64), # each `pooled_block`'s channels: two take 28x28 down to 7x7
-               hidden:int=256, # units of the dense hidden layer
-               leak:float=0.1, sub:float=0.4, # the `GeneralRelu` of the course
-               size:int=28, # the images' height and width
-              ) -> nn.Sequential:
-    "A stem conv at full size, a `pooled_block` for each of `widths`, then the last map flattened into a dense head."
-    if seed is not None: torch.manual_seed(seed)
-    act = partial(GeneralRelu, leak=leak, sub=sub)
-    layers = [conv(1, stem, stride=1, act=act, norm=nn.BatchNorm2d)]
-    layers += [pooled_block(ni, nf, act) for ni, nf in zip([stem, *widths[:-1]], widths)]
-    for _ in widths: size = (size + 1) // 2   # each max-pool halves the size, rounding up
-    model = nn.Sequential(*layers, *dense_head(widths[-1] * size * size, hidden, act))
-    for m in model.modules():   # the hidden layer keeps PyTorch's default init here
-        if isinstance(m, nn.Conv2d): nn.init.kaiming_normal_(m.weight, a=leak)
-    return model
-
-MODELS = {'course': course_model,                                          # channels 8, 16, 32, 64
-          'course_wide': partial(course_model, nfs=(1, 16, 32, 64, 128)),   # twice as wide
-          'course_x4': partial(course_model, nfs=(1, 32, 64, 128, 256)),    # four times
-          'cnn16': partial(speedrun_cnn, widths=(16, 32, 64, 128)),
-          'cnn32': partial(speedrun_cnn, widths=(32, 64, 128, 256)),
-          'dense_head': dense_head_cnn,                                     # convs 16, 32, 64, then 1,024 -> 256 -> 10
-          'pooled': pooled_cnn,                                             # stem 16, blocks 32, 64, then 3,136 -> 256 -> 10
-          'pooled_wide': partial(pooled_cnn, widths=(64, 128)),             # twice as wide: 6,272 -> 256 -> 10
-          'pooled_3': partial(pooled_cnn, widths=(48, 96, 192))}            # three blocks, to 4x4: 3,072 -> 256 -> 10
+# %% ../nbs/08_speedrun.ipynb #387732d5
 OPTIMIZERS = {'adam': adam, 'lion': lion, 'sgd': partial(sgd, mom=0.9)}
 
-# %% ../nbs/08_speedrun.ipynb #387732d5
 @dataclass(frozen=True)
 class Recipe:
     "A fixed training recipe: everything that decides a run except the random seed."
@@ -161,88 +94,29 @@ def speedrun_data(valid:bool=False, # True: the last 10,000 training images stan
     mean, std = x.mean(), x.std()
     return tuple(t.to(device) for t in ((x - mean) / std, y, (xt - mean) / std, yt))
 
-# %% ../nbs/08_speedrun.ipynb #78d81cdd
-class EMACB(Callback):
-    "An exponential moving average of the weights and BatchNorm statistics, put into the model when the fit ends."
-    order = 60
-    def __init__(self, decay:float=0.99): # the share of the average kept at each step
-        if not 0 < decay < 1: raise ValueError(f"EMACB: decay must be in (0, 1), got {decay}")
-        self.decay = decay
-    def before_fit(self): self.avg = copy.deepcopy(self.learn.model).requires_grad_(False)
-    @torch.no_grad()
-    def after_step(self):
-        for a, p in zip(self.avg.state_dict().values(), self.learn.model.state_dict().values()):
-            if a.is_floating_point(): a.lerp_(p, 1 - self.decay)
-            else: a.copy_(p)
-    def after_fit(self): self.learn.model.load_state_dict(self.avg.state_dict())
-
-@torch.no_grad()
-def test_accuracy(model:nn.Module, xt:torch.Tensor, yt:torch.Tensor, # the model; the test images and labels
-                  tta:bool=False, # also predict the mirror images and average the probabilities
-                  precision:str='fp32', channels_last:bool=False, bs:int=2000) -> float:
-    "The share of `xt` that `model` classifies as `yt`."
-    model.eval()
-    correct = 0
-    for i in range(0, len(xt), bs):
-        xb = xt[i:i+bs].contiguous(memory_format=torch.channels_last) if channels_last else xt[i:i+bs]
-        with torch.autocast(xb.device.type, dtype=torch.bfloat16, enabled=precision == 'bf16'):
-            scores = model(xb).float()
-            if tta: scores = scores.softmax(1) + model(xb.flip(-1)).float().softmax(1)
-        correct += (scores.argmax(1) == yt[i:i+bs]).sum().item()
-    return correct / len(xt)
-
-# %% ../nbs/08_speedrun.ipynb #8cd3ea49
-def patch_whitening(x:torch.Tensor, # images (N, C, H, W), normalised
-                    nf:int, # filters: the top `nf/2` eigenvectors and their negatives
-                    ks:int=3, # patch (kernel) size
-                    eps:float=5e-4, # added to each eigenvalue before its square root
-                    n:int=5000, # images used, the first `n` of `x`
-                   ) -> torch.Tensor:
-    "Conv weights (nf, C, ks, ks) whose outputs over the ks x ks patches of `x` are uncorrelated, of variance about 1."
-    dim = x.shape[1] * ks * ks
-    if nf % 2 or not 0 < nf // 2 <= dim:
-        raise ValueError(f"patch_whitening: nf must be even and at most {2 * dim} for {ks}x{ks} patches of {x.shape[1]} channel(s), got {nf}")
-    # float64 on the CPU: a covariance summed in fp32 over millions of patches can lose the directions of small variance
-    patches = F.unfold(x[:n].detach().cpu().double(), ks).transpose(1, 2).reshape(-1, dim)
-    patches = patches - patches.mean(0)
-    vals, vecs = torch.linalg.eigh(patches.T @ patches / len(patches))   # eigenvalues in ascending order
-    vals, vecs = vals.flip(0)[:nf // 2], vecs.flip(1)[:, :nf // 2]
-    w = (vecs / (vals + eps).sqrt()).T.reshape(nf // 2, x.shape[1], ks, ks)
-    return torch.cat([w, -w]).to(x.device, torch.float32)
-
-def whiten_first_conv(model:nn.Module, x:torch.Tensor, **kwargs) -> nn.Conv2d:
-    "Set the first `nn.Conv2d` of `model` to `patch_whitening(x, ...)` and freeze it; return that convolution."
-    first = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
-    if first is None: raise ValueError(f"whiten_first_conv: {type(model).__name__} has no nn.Conv2d")
-    with torch.no_grad(): first.weight.copy_(patch_whitening(x, first.out_channels, first.kernel_size[0], **kwargs))
-    first.weight.requires_grad_(False)
-    return first
-
-# %% ../nbs/08_speedrun.ipynb #f6195621
-def drop_first_norm(model:nn.Module) -> nn.Module:
-    "Replace the BatchNorm right after the first `nn.Conv2d` of `model` by `nn.Identity`; return the BatchNorm taken out."
-    mods = list(model.named_modules())
-    i = next((i for i, (_, m) in enumerate(mods) if isinstance(m, nn.Conv2d)), None)
-    if i is None or i + 1 == len(mods) or not isinstance(mods[i + 1][1], nn.modules.batchnorm._BatchNorm):
-        raise ValueError(f"drop_first_norm: {type(model).__name__} has no BatchNorm right after its first nn.Conv2d")
-    name, norm = mods[i + 1]
-    parent, _, attr = name.rpartition('.')
-    setattr(model.get_submodule(parent), attr, nn.Identity())
-    return norm
-
 # %% ../nbs/08_speedrun.ipynb #b1f68c6c
 AUGMENTS = {'flip': random_flip, 'crop': partial(random_crop, pad=2), 'erase': partial(random_erase, p=0.25)}
+EVAL_BS = 2000   # test images per batch when measuring the accuracy
 
-def _precision(recipe:Recipe, device) -> str:
+def recipe_precision(recipe:Recipe, device) -> str:
+    "The precision `recipe` trains in on `device`: its own, or for 'auto' bf16 where it is native."
     if recipe.precision != 'auto': return recipe.precision
     return choose_precision() if torch.device(device).type == 'cpu' else 'bf16'
 
+def recipe_model(recipe:Recipe, seed:int, x:torch.Tensor) -> nn.Module:
+    "The model of `recipe`, initialised with `seed`; its first convolution whitened on the images `x` if the recipe says so."
+    model = MODELS[recipe.model](seed)
+    if recipe.whiten: whiten_first_conv(model, x)
+    if not recipe.first_norm: drop_first_norm(model)
+    return model
+
 def recipe_learner(recipe:Recipe, seed:int, data:tuple, device='cpu') -> Learner:
-    "A `Learner` that trains `recipe` with `seed` on `data` (from `speedrun_data`)."
+    "A `Learner` that trains `recipe` with `seed` on `data` (from `speedrun_data`); its validation loader is the test set."
     x, y, xt, yt = data
     train = TensorLoader(x, y, recipe.bs, shuffle=True, drop_last=True, seed=seed, device=device)
-    cbs = [OneCycleCB(recipe.lr, pct_start=recipe.pct_start)]
-    if _precision(recipe, device) == 'bf16': cbs.append(MixedPrecision('bf16'))
+    test = TensorLoader(xt, yt, EVAL_BS, device=device)
+    cbs = [DeviceCB(device), OneCycleCB(recipe.lr, pct_start=recipe.pct_start)]
+    if recipe_precision(recipe, device) == 'bf16': cbs.append(MixedPrecision('bf16'))
     if recipe.augment: cbs.append(BatchAugmentCB(*(AUGMENTS[a] for a in recipe.augment)))
     if recipe.channels_last: cbs.append(ChannelsLastCB())
     if recipe.compile: cbs.append(CompileCB())
@@ -250,28 +124,38 @@ def recipe_learner(recipe:Recipe, seed:int, data:tuple, device='cpu') -> Learner
     loss = partial(F.cross_entropy, label_smoothing=recipe.label_smoothing)
     opt = partial(OPTIMIZERS[recipe.opt], wd=recipe.wd)
     torch.manual_seed(seed)   # the augmentations' draws
-    model = MODELS[recipe.model](seed)
-    if recipe.whiten: whiten_first_conv(model, x)
-    if not recipe.first_norm: drop_first_norm(model)
-    return Learner(model, DataLoaders(train, []), loss, lr=recipe.lr, cbs=cbs, opt_func=opt)
+    model = recipe_model(recipe, seed, x)
+    return Learner(model, DataLoaders(train, test), loss, lr=recipe.lr, cbs=cbs, opt_func=opt)
+
+# %% ../nbs/08_speedrun.ipynb #4ce0b399
+def test_accuracy(learn:Learner, # a learner whose validation loader is the test set (`recipe_learner`)
+                  tta:bool=False, # average the predictions of each image and of its mirror image (`learn.tta`)
+                 ) -> float:
+    "The share of the learner's validation set that its model classifies right."
+    probs, targets = learn.tta() if tta else learn.get_preds()
+    return (probs.argmax(1) == targets).float().mean().item()
+
+def warmup_data(recipe:Recipe, data:tuple) -> tuple[torch.Tensor, ...]:
+    "Two training batches of `recipe` and the fewest test images that give every test batch shape of a run on `data`."
+    x, y, xt, yt = data
+    n = min(len(xt), EVAL_BS + len(xt) % EVAL_BS)   # a full test batch, and a last, smaller one if the run has one
+    return x[:2 * recipe.bs], y[:2 * recipe.bs], xt[:n], yt[:n]
 
 def run_recipe(recipe:Recipe, seed:int, data:tuple, # a recipe, a seed, and `speedrun_data(...)`
-               device='cpu', warmup:bool=True, # warmup: first time a throwaway run on two batches
+               device='cpu', warmup:bool=True, # warmup: first time a throwaway run on `warmup_data`
               ) -> tuple[float, float, float]:
     "Train `recipe` with `seed`: (test accuracy, seconds from the data in memory to it, warm-up seconds)."
     warm = 0.
     if warmup:
         start = time.perf_counter()
-        n = 2 * recipe.bs
-        small = tuple(t[:n] for t in data)
-        learn = recipe_learner(recipe, seed, small, device)
+        learn = recipe_learner(recipe, seed, warmup_data(recipe, data), device)
         learn.fit(1, valid=False)
-        test_accuracy(learn.model, small[2], small[3], recipe.tta, _precision(recipe, device), recipe.channels_last)
+        test_accuracy(learn, recipe.tta)
         warm = time.perf_counter() - start
     start = time.perf_counter()
     learn = recipe_learner(recipe, seed, data, device)
     learn.fit(recipe.epochs, valid=False)
-    acc = test_accuracy(learn.model, data[2], data[3], recipe.tta, _precision(recipe, device), recipe.channels_last)
+    acc = test_accuracy(learn, recipe.tta)
     return acc, time.perf_counter() - start, warm
 
 # %% ../nbs/08_speedrun.ipynb #aa7515db
@@ -280,12 +164,24 @@ def time_reference(data:tuple, device='cpu', seeds:Sequence[int]=(0,), warmup:bo
     runs = [run_recipe(reference_recipe(), s, data, device, warmup=warmup and i == 0) for i, s in enumerate(seeds)]
     return statistics.median(r[1] for r in runs), [r[0] for r in runs]
 
+def spread(times:Sequence[float]) -> float:
+    "The largest distance of one of `times` from their median, as a share of the median."
+    if not times or min(times) <= 0: raise ValueError(f"spread: needs at least one time, all positive; got {list(times)}")
+    median = statistics.median(times)
+    return max(abs(t - median) for t in times) / median
+
+def _runs(times:Sequence[float]) -> str:
+    return f"runs {min(times):.1f}-{max(times):.1f} s, spread +-{spread(times):.0%} of the median"
+
 def summary_line(accs:Sequence[float], times:Sequence[float], # the test accuracy and seconds of each seed
-                 reference:float, warmup:float) -> str: # R in seconds; the warm-up in seconds
-    "The line that states a record."
+                 reference:float, warmup:float, # R in seconds; the warm-up in seconds
+                 reference_times:Sequence[float]|None=None, # the seconds of each of R's runs (None: R was given)
+                ) -> str:
+    "The line that states a record: its accuracy, its median time as a multiple of R, and the spread of both's runs."
     t = statistics.median(times)
+    r = f"R = {reference:.1f} s ({_runs(reference_times) if reference_times else 'given'})"
     return (f"mean test accuracy {statistics.mean(accs):.4f} over {len(accs)} seeds; median time {t:.1f} s = "
-            f"{t/reference:.2f} R (compile warm-up {warmup:.1f} s not counted)")
+            f"{t/reference:.2f} R ({_runs(times)}); {r}; compile warm-up {warmup:.1f} s not counted")
 
 # %% ../nbs/08_speedrun.ipynb #d1cd0fc9
 def _chain(start:Recipe, *steps:tuple[str, dict]) -> list[Recipe]:
@@ -317,70 +213,92 @@ RECORD_94 = replace(ABLATION[13], name='record 94%')
 RECORDS = {0.90: RECORD_90, 0.92: RECORD_92, 0.94: RECORD_94}
 
 # %% ../nbs/08_speedrun.ipynb #6d24738e
-class _Parser(argparse.ArgumentParser):
-    "Errors in one line, then exit code 2."
-    def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
-def _target(text):
-    "One of the record targets, as the key of `RECORDS`."
-    try: value = float(text)
-    except ValueError: value = None
-    match = [t for t in RECORDS if value is not None and math.isclose(value, t)]
-    if not match: raise argparse.ArgumentTypeError(f"--target must be one of 0.90, 0.92, 0.94, got {text!r}")
-    return match[0]
+def step_flops(model:nn.Module, x:torch.Tensor, y:torch.Tensor, # a model, and a batch of inputs and targets
+               loss_func:Callable=F.cross_entropy) -> tuple[int, int]:
+    "FLOPs of `model`'s forward pass on `x`, and of a training step's forward and backward pass, counted on a copy of `model`."
+    model = copy.deepcopy(model).train()   # the caller's model keeps its running statistics and gradients
+    with FlopCounterMode(display=False) as forward, torch.no_grad(): model(x)
+    with FlopCounterMode(display=False) as step: loss_func(model(x), y).backward()
+    return forward.get_total_flops(), step.get_total_flops()
 
-def _positive(kind, name):
-    def check(text):
-        try: value = kind(text)
-        except ValueError: value = None
-        if value is None or value <= 0: raise argparse.ArgumentTypeError(f"{name} must be a positive {kind.__name__}, got {text!r}")
-        return value
-    return check
+def recipe_flops(recipe:Recipe, n_train:int=60_000, n_test:int=10_000) -> int:
+    "Model FLOPs of a run of `recipe`: a training step's times the steps of its epochs, plus a forward pass per test image (two with TTA)."
+    x, y = torch.randn(recipe.bs, 1, 28, 28), torch.randint(0, 10, (recipe.bs,))
+    forward, step = step_flops(recipe_model(recipe, 0, x), x, y)
+    return step * recipe.epochs * (n_train // recipe.bs) + forward // recipe.bs * n_test * (2 if recipe.tta else 1)
 
-def add_speedrun_args(parser:argparse.ArgumentParser) -> argparse.ArgumentParser:
-    "Add the arguments of `accel-sgd speedrun` to `parser`; return it."
-    parser.add_argument('--target', type=_target, required=True, help='the test accuracy to reach: 0.90, 0.92 or 0.94')
-    parser.add_argument('--seeds', type=_positive(int, '--seeds'), default=3, help='runs of the record, seeds 0..N-1 (default 3)')
-    parser.add_argument('--device', default='cpu', help="a torch device (default 'cpu')")
-    parser.add_argument('--reference-time', type=_positive(float, '--reference-time'), default=None,
-                        help='seconds R takes on this machine (default: time R now)')
-    parser.add_argument('--threads', type=_positive(int, '--threads'), default=None, help='torch threads (default: one per core)')
-    parser.add_argument('--data', default=None, help='a directory with the Fashion-MNIST IDX files (default: as load_fashion_mnist finds them)')
-    parser.add_argument('--n-train', type=_positive(int, '--n-train'), default=None, help='train on the first N training images only (quick checks; not a record)')
-    return parser
+def matmul_peak(dtype:torch.dtype=torch.float32, # torch.float32, torch.bfloat16 or torch.float16
+                threads:int|None=None, # torch's threads while timing (None: as set now); set back afterwards
+                n:int=2048, # the matrices are n x n
+                reps:int=5, # timed products, after one that is not timed
+                device='cpu') -> float:
+    "FLOP/s of an n x n matrix product in `dtype`: 2n^3 FLOPs over the median time of `reps` products."
+    if dtype not in DTYPES.values(): raise ValueError(f"matmul_peak: dtype must be one of {list(DTYPES.values())}, got {dtype}")
+    if threads is not None and threads < 1: raise ValueError(f"matmul_peak: threads must be at least 1, got {threads}")
+    if n < 1 or reps < 1: raise ValueError(f"matmul_peak: n and reps must be at least 1, got n={n}, reps={reps}")
+    device, before = torch.device(device), torch.get_num_threads()
+    sync = (lambda: torch.cuda.synchronize(device)) if device.type == 'cuda' else (lambda: None)
+    a, b = torch.randn(2, n, n, device=device).to(dtype)
+    out, times = torch.empty(n, n, device=device, dtype=dtype), []
+    if threads is not None: torch.set_num_threads(threads)
+    try:
+        for _ in range(reps + 1):
+            sync(); start = time.perf_counter(); torch.mm(a, b, out=out); sync()
+            times.append(time.perf_counter() - start)
+    finally: torch.set_num_threads(before)
+    return 2 * n ** 3 / statistics.median(times[1:])
 
-def speedrun_parser() -> argparse.ArgumentParser:
-    "The parser of `accel-sgd speedrun`."
-    return add_speedrun_args(_Parser(prog='accel-sgd speedrun', allow_abbrev=False,
-                                     description='Run a Fashion-MNIST speedrun record and time it as a multiple of the reference R.'))
+def flops_line(flops:int, seconds:float, peak:float, precision:str, threads:int) -> str:
+    "How close a run came to the machine: its model FLOPs, their rate in `seconds`, and that rate as a share of `peak` (FLOP/s)."
+    rate = flops / seconds
+    return (f"model FLOPs {flops / 1e12:.3f} TFLOP in the run; at the median time {rate / 1e9:.1f} GFLOP/s = {rate / peak:.0%} "
+            f"of this machine's {precision} matrix-multiply peak ({peak / 1e9:.1f} GFLOP/s, {threads} thread(s))")
 
-# %% ../nbs/08_speedrun.ipynb #20cea500
-def run_speedrun(args:argparse.Namespace) -> str:
-    "Run the record of `args.target` (as `speedrun_parser` parses it), printing progress; return its summary line."
-    try: device = torch.device(args.device)
-    except RuntimeError as e: raise SystemExit(f"accel-sgd speedrun: error: --device {args.device!r} is not a torch device ({e})")
-    torch.set_num_threads(args.threads or os.cpu_count())
+# %% ../nbs/08_speedrun.ipynb #91bf433c
+def record_for(target:float) -> Recipe:
+    "The record for the test accuracy `target`: a key of `RECORDS` (0.90, 0.92 or 0.94), to within float rounding."
+    match = [t for t in RECORDS if isinstance(target, (int, float)) and math.isclose(target, t)]
+    if not match: raise ValueError(f"target must be one of {', '.join(f'{t:.2f}' for t in RECORDS)}, got {target!r}")
+    return RECORDS[match[0]]
+
+def _run_record(recipe:Recipe, seeds:int, device:torch.device, reference_time:float|None, path, n_train:int|None) -> str:
     logging.getLogger('torch.utils.cpp_extension').setLevel(logging.ERROR)   # "No CUDA runtime is found", when compiling on a CPU
-    recipe = RECORDS[args.target]
-    print(f"CPU: {cpu_description()}; {torch.get_num_threads()} threads; {_precision(recipe, device)}", flush=True)
-    data = speedrun_data(device=device, path=args.data, n_train=args.n_train)
+    precision, threads = recipe_precision(recipe, device), torch.get_num_threads()
+    print(f"CPU: {cpu_description()}; {threads} threads; {precision}", flush=True)
+    data = speedrun_data(device=device, path=path, n_train=n_train)
     # Without a known R, R runs before the record's run for each seed: both timed under the same conditions, as in the bench
-    timed_r = args.reference_time is None
     accs, times, r_times, warm = [], [], [], 0.
-    for seed in range(args.seeds):
-        if timed_r:
+    for seed in range(seeds):
+        if reference_time is None:
             r_acc, r_secs, _ = run_recipe(reference_recipe(), seed, data, device, warmup=seed == 0)
             r_times.append(r_secs)
             print(f"reference R (the course's recipe), seed {seed}: test accuracy {r_acc:.4f} in {r_secs:.1f} s", flush=True)
         acc, secs, w = run_recipe(recipe, seed, data, device, warmup=seed == 0)
         warm, accs, times = warm or w, accs + [acc], times + [secs]
-        reference = statistics.median(r_times) if timed_r else args.reference_time
+        reference = reference_time or statistics.median(r_times)
         print(f"{recipe.name}, seed {seed}: test accuracy {acc:.4f} in {secs:.1f} s = {secs/reference:.2f} R"
-              + (f" (R so far: the median of {len(r_times)} runs, {reference:.1f} s)" if timed_r else ''), flush=True)
-    line = summary_line(accs, times, reference, warm)
+              + (f" (R so far: the median of {len(r_times)} run(s), {reference:.1f} s)" if r_times else ''), flush=True)
+    peak = matmul_peak(DTYPES[precision], device=device)
+    print(flops_line(recipe_flops(recipe, len(data[0]), len(data[2])), statistics.median(times), peak, precision, threads), flush=True)
+    line = summary_line(accs, times, reference, warm, r_times or None)
     print(line)
     return line
 
-def speedrun_main(argv:Sequence[str]|None=None) -> str:
-    "`accel-sgd speedrun`: parse `argv` (default: the command line's arguments) and run the record."
-    return run_speedrun(speedrun_parser().parse_args(argv))
+def run_speedrun(target:float, # the test accuracy to reach: 0.90, 0.92 or 0.94 (a key of `RECORDS`)
+                 seeds:int=3, # runs of the record, with seeds 0 to seeds-1
+                 device='cpu', # a torch.device or str
+                 reference_time:float|None=None, # seconds R takes on this machine (None: time R before each seed's run)
+                 threads:int|None=None, # torch threads (None: one per core)
+                 data=None, # a directory with the Fashion-MNIST IDX files (None: as `load_fashion_mnist` finds them)
+                 n_train:int|None=None, # train on the first `n_train` training images only (quick checks; not a record)
+                ) -> str:
+    "Run the record for `target` once per seed, R timed alongside, printing progress; return the record's line."
+    recipe = record_for(target)
+    if not isinstance(seeds, int) or seeds < 1: raise ValueError(f"seeds must be a whole number, at least 1; got {seeds!r}")
+    if reference_time is not None and not reference_time > 0: raise ValueError(f"reference_time must be positive, got {reference_time!r}")
+    device, before = torch.device(device), torch.get_num_threads()
+    torch.set_num_threads(threads or os.cpu_count())
+    try: return _run_record(recipe, seeds, device, reference_time, data, n_train)
+    finally: torch.set_num_threads(before)

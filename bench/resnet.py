@@ -4,8 +4,8 @@ notebooks done on the batch, on the device (`BatchAugmentCB`: each image shifted
 pixels, flipped left-right with probability 0.5, and with probability `--erase` a random rectangle
 replaced by noise), with the fastest settings of this library (bf16 autocast, channels_last,
 in-memory loader), Adam (decoupled weight decay) and 1cycle. Prints the test accuracy after every
-epoch, and at the end with test-time augmentation (the average of the predictions for each test
-image and its mirror image).
+epoch, and at the end with test-time augmentation (`learn.tta()`: the average of the predicted
+probabilities for each test image and its mirror image).
 
     python bench/resnet.py [--epochs 18] [--bs 512] [--lr 1e-2] [--threads N] [--device cpu|cuda] [--lock]
 """
@@ -20,7 +20,7 @@ from benchlib import ACT, add_run_args, bench_lock, machine, progress, start_run
 from accel_sgd.data import fashion_mnist_dls
 from accel_sgd.augment import BatchAugmentCB, random_crop, random_erase, random_flip
 from accel_sgd.models import resnet
-from accel_sgd.speed import ChannelsLastCB, CompileCB, to_channels_last
+from accel_sgd.speed import ChannelsLastCB, CompileCB
 from accel_sgd.init import init_weights
 from accel_sgd.callbacks import MetricsCB, MixedPrecision
 from accel_sgd.learner import Callback, DeviceCB, Learner
@@ -30,7 +30,7 @@ from accel_sgd.schedules import OneCycleCB
 
 class EpochLog(Callback):
     "Print each epoch's row as it ends (long runs should show progress), with the time since the fit started."
-    order = 100
+    order, in_lr_find = 100, False   # it belongs to the fit: the prediction passes of `learn.tta` leave it out
     def __init__(self, device, log=print): self.device, self.log = device, log
     def before_fit(self): sync(self.device); self.start = time.perf_counter()
     def after_epoch(self):
@@ -40,21 +40,6 @@ class EpochLog(Callback):
         progress(f"resnet: epoch {row['epoch'] + 1}/{self.learn.n_epochs} done, test accuracy {row['valid_accuracy']:.4f}")
         self.log(f"| {row['epoch'] + 1} | {row['train_loss']:.4f} | {row['train_accuracy']:.4f} | {row['valid_loss']:.4f} | "
                  f"{row['valid_accuracy']:.4f} | {row['time']:.0f} | {row['elapsed'] / 60:.1f} |")
-
-
-def tta_accuracy(learn, dtype=torch.bfloat16) -> tuple[float, float]:
-    "Test accuracy without and with flip test-time augmentation (mean of the softmax for an image and its mirror)."
-    model, device = learn.model.eval(), next(learn.model.parameters()).device
-    plain = flipped = n = 0
-    with torch.no_grad(), torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-        for xb, yb in learn.dls.valid:
-            xb, yb = to_channels_last(xb.to(device)), yb.to(device)
-            p = model(xb).float().softmax(1)
-            q = model(xb.flip(-1)).float().softmax(1)
-            plain += (p.argmax(1) == yb).sum().item()
-            flipped += ((p + q).argmax(1) == yb).sum().item()
-            n += len(yb)
-    return plain / n, flipped / n
 
 
 def run(epochs:int=18, bs:int=512, lr:float=1e-2, nfs=(8, 16, 32, 64, 128, 256), pad:int=1, erase:float=0.25,
@@ -79,7 +64,8 @@ def run(epochs:int=18, bs:int=512, lr:float=1e-2, nfs=(8, 16, 32, 64, 128, 256),
         start = time.perf_counter()
         learn.fit(epochs)
         sync(device); seconds = time.perf_counter() - start
-        plain, tta = tta_accuracy(learn, dtype=None if precision == 'fp32' else MixedPrecision._dtypes[precision])
+        probs, targets = learn.tta()   # flip TTA, through the learner's callbacks (device, precision, channels_last)
+        plain, tta = learn.history[-1]['valid_accuracy'], (probs.argmax(1) == targets).float().mean().item()
     log(f"\n{epochs} epochs in {seconds / 60:.1f} min ({seconds / epochs:.0f} s per epoch): test accuracy {plain:.4f}, "
         f"{tta:.4f} with flip TTA")
     return {'history': learn.history, 'seconds': seconds, 'test_accuracy': plain, 'tta_accuracy': tta, 'params': n_params,
