@@ -15,7 +15,7 @@ import importlib
 # or `from accel_sgd import *`). The course's teaching optimizers (`accel_sgd.course_optimizers`) are left out on
 # purpose: their names (`SGD`, `Adam`...) would hide that the real optimizers are `accel_sgd.optimizer`'s.
 _MAIN_MODULES = ('core', 'data', 'learner', 'state', 'callbacks', 'lr_finder', 'checkpoint', 'hooks', 'models', 'init',
-                 'steppers', 'flat_params', 'optimizer', 'schedules', 'speed', 'augment', 'distributed')
+                 'steppers', 'flat_params', 'optimizer', 'schedules', 'speed', 'augment', 'distributed', 'launcher')
 
 def _index() -> tuple[dict[str, str], tuple[str, ...]]:
     "From nbdev's index, importing nothing: each public name of the main modules -> its module; the modules that add methods to `Learner`."

@@ -18,6 +18,7 @@ from .callbacks import MetricsCB, MixedPrecision, ProgressCB, RecorderCB, Schedu
 from .core import choose_precision, is_main_process
 from .data import fashion_mnist_dls
 from .distributed import DistributedCB, init_distributed
+from .lr_finder import lr_find
 from .learner import Callback, DeviceCB, Learner
 from .models import course_model
 from .schedules import OneCycleCB, ParamSchedCB, sched_cos
@@ -148,7 +149,7 @@ def train(args, # the checked command line of `accel-sgd train` (`accel_sgd.cli`
     learn = Learner(course_model(args.seed, nfs=(1, *args.channels)), dls, F.cross_entropy, lr=1e-3 if lr == 'find' else lr,
                     cbs=cbs, opt_func=make_optimizer(args.opt, args.wd))
     if lr == 'find':
-        lr = learn.lr_find(show_plot=False).suggestion
+        lr = lr_find(learn, show_plot=False).suggestion
         print(f"lr_find suggests {lr:.2e}", flush=True)
         learn.opt = None   # a fresh optimizer for the run (lr_find restored the model)
     start = time.perf_counter()

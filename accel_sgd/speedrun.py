@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from .core import native_bf16
+from .core import choose_precision, native_bf16
 from .data import load_fashion_mnist, TensorLoader, DataLoaders
 from .learner import Learner, DeviceCB
 from .callbacks import MixedPrecision, EMACB
@@ -27,17 +27,11 @@ from .augment import random_crop, random_flip, random_erase, BatchAugmentCB
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'AUGMENTS', 'EVAL_BS', 'ABLATION', 'RECORD_90', 'RECORD_92', 'RECORD_94', 'RECORDS', 'DTYPES',
-           'choose_precision', 'cpu_description', 'Recipe', 'reference_recipe', 'speedrun_data', 'recipe_precision',
-           'recipe_model', 'recipe_learner', 'test_accuracy', 'warmup_data', 'run_recipe', 'time_reference', 'spread',
-           'summary_line', 'step_flops', 'recipe_flops', 'matmul_peak', 'flops_line', 'record_for', 'run_speedrun']
+           'cpu_description', 'Recipe', 'reference_recipe', 'speedrun_data', 'recipe_precision', 'recipe_model',
+           'recipe_learner', 'test_accuracy', 'warmup_data', 'run_recipe', 'time_reference', 'spread', 'summary_line',
+           'step_flops', 'recipe_flops', 'matmul_peak', 'flops_line', 'record_for', 'run_speedrun']
 
 # %% ../nbs/08_speedrun.ipynb #b2a00d0d
-def choose_precision(bf16:bool|None=None, # whether the CPU has native bf16 (default: `native_bf16()`)
-                    ) -> str:
-    "'bf16' where the CPU has native bf16 arithmetic, else 'fp32'."
-    bf16 = native_bf16() if bf16 is None else bf16
-    return 'bf16' if bf16 else 'fp32'
-
 def cpu_description() -> str:
     "This CPU's name, cores, vector capability as torch sees it, and whether it has native bf16."
     name = 'unknown CPU'
@@ -59,7 +53,7 @@ class Recipe:
     lr:float = 6e-2               # the peak of the 1cycle schedule
     wd:float = 0.01
     pct_start:float = 0.25        # 1cycle's warm-up share
-    precision:str = 'fp32'        # 'fp32', 'bf16', or 'auto': `choose_precision()`
+    precision:str = 'fp32'        # 'fp32', 'bf16', or 'auto': `choose_precision('auto', device)`
     channels_last:bool = False
     compile:bool = False
     augment:tuple = ()            # of 'flip', 'crop', 'erase', applied to every training batch
@@ -101,7 +95,7 @@ EVAL_BS = 2000   # test images per batch when measuring the accuracy
 def recipe_precision(recipe:Recipe, device) -> str:
     "The precision `recipe` trains in on `device`: its own, or for 'auto' bf16 where it is native."
     if recipe.precision != 'auto': return recipe.precision
-    return choose_precision() if torch.device(device).type == 'cpu' else 'bf16'
+    return choose_precision('auto', device)[0]
 
 def recipe_model(recipe:Recipe, seed:int, x:torch.Tensor) -> nn.Module:
     "The model of `recipe`, initialised with `seed`; its first convolution whitened on the images `x` if the recipe says so."
@@ -116,7 +110,7 @@ def recipe_learner(recipe:Recipe, seed:int, data:tuple, device='cpu') -> Learner
     train = TensorLoader(x, y, recipe.bs, shuffle=True, drop_last=True, seed=seed, device=device)
     test = TensorLoader(xt, yt, EVAL_BS, device=device)
     cbs = [DeviceCB(device), OneCycleCB(recipe.lr, pct_start=recipe.pct_start)]
-    if recipe_precision(recipe, device) == 'bf16': cbs.append(MixedPrecision('bf16'))
+    if (precision := recipe_precision(recipe, device)) != 'fp32': cbs.append(MixedPrecision(precision))
     if recipe.augment: cbs.append(BatchAugmentCB(*(AUGMENTS[a] for a in recipe.augment)))
     if recipe.channels_last: cbs.append(ChannelsLastCB())
     if recipe.compile: cbs.append(CompileCB())
