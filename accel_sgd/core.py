@@ -13,7 +13,7 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['default_device', 'to_device', 'cpu_flags', 'native_bf16', 'has_fast_bf16', 'choose_precision', 'is_distributed',
-           'rank', 'world_size', 'is_main_process', 'unwrap']
+           'rank', 'world_size', 'is_main_process', 'unwrap', 'check_answer']
 
 # %% ../nbs/00_core.ipynb #0c803061
 def default_device() -> torch.device:
@@ -100,3 +100,15 @@ def unwrap(model:nn.Module) -> nn.Module:
         if isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)): model = model.module
         elif isinstance(getattr(model, '_orig_mod', None), nn.Module): model = model._orig_mod  # torch.compile's wrapper
         else: return model
+
+# %% ../nbs/00_core.ipynb #4d24cf23
+def check_answer(check, # `check(*answers)` tests the answers with `fastcore.test`, raising if one is wrong
+                 *answers, # the learner's answers: functions, classes or values
+                ) -> bool: # True when the check passed, False while an answer is still the stub
+    "Run an exercise's `check` on the learner's `answers`; one line, not a failure, while an answer still raises `NotImplementedError`."
+    try: check(*answers)
+    except NotImplementedError:
+        print("Not answered yet: write your answer in the cell above, then run this cell again.")
+        return False
+    print("Correct.")
+    return True
