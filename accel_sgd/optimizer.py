@@ -15,12 +15,12 @@ from .flat_params import FlatParams, partition, step_flat, zero_grads
 from .steppers import *   # the steppers: also importable from here
 
 # %% auto #0
-__all__ = ['HYPER_CHECKS', 'ANY', 'TORCH_FIXED', 'SCHEDULER_KEYS', 'SGD_NAMES', 'RMSPROP_NAMES', 'ADAM_NAMES', 'RADAM_NAMES',
-           'LION_NAMES', 'SCHEDULE_FREE_NAMES', 'OPTIMIZERS', 'check_hyper', 'stepper_arg_names', 'stepper_name',
-           'TorchNames', 'default_torch_names', 'alias_values', 'check_fixed', 'library_kwargs', 'group_settings',
-           'takes_torch_names', 'ParamGroup', 'GroupSpec', 'check_group_key', 'unique_params', 'flat_groups_of',
-           'Optimizer', 'hyper_values', 'state_views', 'check_groups', 'check_state_dict', 'absorb_state', 'sgd',
-           'rmsprop', 'adam', 'radam', 'lion', 'ScheduleFreeOptimizer', 'schedule_free_adamw']
+__all__ = ['HYPER_CHECKS', 'ANY_VALUE', 'TORCH_FIXED', 'SCHEDULER_KEYS', 'SGD_NAMES', 'RMSPROP_NAMES', 'ADAM_NAMES',
+           'RADAM_NAMES', 'LION_NAMES', 'SCHEDULE_FREE_NAMES', 'OPTIMIZERS', 'check_hyper', 'stepper_arg_names',
+           'stepper_name', 'TorchNames', 'default_torch_names', 'alias_values', 'check_fixed', 'library_kwargs',
+           'group_settings', 'takes_torch_names', 'ParamGroup', 'GroupSpec', 'check_group_key', 'unique_params',
+           'flat_groups_of', 'Optimizer', 'hyper_values', 'state_views', 'check_groups', 'check_state_dict',
+           'absorb_state', 'sgd', 'rmsprop', 'adam', 'radam', 'lion', 'ScheduleFreeOptimizer', 'schedule_free_adamw']
 
 # %% ../nbs/03a3_optimizer.ipynb #5349b5d8
 def _in_unit_interval(value): return 0 <= value < 1
@@ -58,17 +58,17 @@ def stepper_arg_names(cbs:list[Callable]) -> set[str]:
 def stepper_name(cb) -> str: return getattr(cb, '__name__', type(cb).__name__)
 
 # %% ../nbs/03a3_optimizer.ipynb #f30a2213
-ANY = 'any value'   # what `TorchNames.fixed` accepts for torch's options that only choose among torch's implementations
+ANY_VALUE = 'any value'   # what `TorchNames.fixed` accepts for torch's options that only choose among torch's implementations
 
 @dataclass
 class TorchNames:
     "torch's names for an optimizer's arguments, and the options of torch's optimizer it accepts without implementing them."
     hypers:dict = field(default_factory=dict)   # torch's name -> the library's hyper-parameter(s), e.g. {'betas': ('mom', 'sqr_mom')}
     options:dict = field(default_factory=dict)  # torch's name -> the library's option, e.g. {'decoupled_weight_decay': 'decouple_wd'}
-    fixed:dict = field(default_factory=dict)    # torch's option -> the one value accepted (torch's default), or ANY
+    fixed:dict = field(default_factory=dict)    # torch's option -> the one value accepted (torch's default), or ANY_VALUE
     settings:tuple = ('maximize',)              # the library's options that hold for the whole optimizer, e.g. 'decouple_wd'
 
-TORCH_FIXED = {'foreach': ANY, 'fused': ANY, 'capturable': False, 'differentiable': False}   # every torch optimizer has these
+TORCH_FIXED = {'foreach': ANY_VALUE, 'fused': ANY_VALUE, 'capturable': False, 'differentiable': False}   # every torch optimizer has these
 
 def default_torch_names(hypers:dict) -> TorchNames:
     "torch's names for `hypers`: 'betas' for `mom` with `sqr_mom` (Adam), 'momentum' for `mom` alone (SGD), 'weight_decay' for `wd`."
@@ -83,7 +83,7 @@ def alias_values(alias:str, names:tuple, value) -> tuple:
 
 def check_fixed(name:str, value, accepted, where:str):
     "Refuse a value of torch's option `name` other than the one this library accepts without implementing it."
-    if accepted is not ANY and value != accepted:
+    if accepted is not ANY_VALUE and value != accepted:
         raise ValueError(f"{where}: {name}={value!r} is not implemented here; only {name}={accepted!r}, torch's default, is accepted")
 
 # %% ../nbs/03a3_optimizer.ipynb #46f96120
@@ -261,7 +261,7 @@ class Optimizer(torch.optim.Optimizer):
     def step(self, closure:Callable|None=None):
         "Step every parameter that has a gradient; `closure` (as torch optimizers take it) recomputes and returns the loss."
         self.check_can_step()
-        with torch.enable_grad(): loss = closure() if closure is not None else None
+        loss = torch.enable_grad()(closure)() if closure is not None else None   # the closure computes gradients
         flat_groups = []
         for fg in self.flat_groups:
             has_grad = fg.sync()                 # None: every parameter has its gradient in the buffer

@@ -150,7 +150,8 @@ def main():
           f"torch's CPU kernels for {torch.backends.cpu.get_cpu_capability()}")
     for size in args.sizes: bench_size(size, args.steps)
     if args.no_cycle: return
-    print(f"\nAdamW: zero_grad(), a backward pass that writes every gradient, step(); median of {args.steps} cycles")
+    print(f"\nAdamW: zero_grad(), a backward pass that writes every gradient, step(); median of {args.steps} cycles, "
+          f"{torch.get_num_threads()} threads")
     header = ['parameters', 'torch fused', 'ours, set_to_none=True (default)', 'ours, set_to_none=False',
               'True / False', 'ours (default) / torch fused']
     print('| ' + ' | '.join(header) + ' |'); print('|' + '---|' * len(header))
