@@ -15,12 +15,13 @@ from .flat_params import FlatParams, partition, step_flat, zero_grads
 from .steppers import *   # the steppers: also importable from here
 
 # %% auto #0
-__all__ = ['HYPER_CHECKS', 'ANY_VALUE', 'TORCH_FIXED', 'SCHEDULER_KEYS', 'SGD_NAMES', 'RMSPROP_NAMES', 'ADAM_NAMES',
-           'RADAM_NAMES', 'LION_NAMES', 'SCHEDULE_FREE_NAMES', 'OPTIMIZERS', 'check_hyper', 'stepper_arg_names',
-           'stepper_name', 'TorchNames', 'default_torch_names', 'alias_values', 'check_fixed', 'library_kwargs',
-           'group_settings', 'takes_torch_names', 'ParamGroup', 'GroupSpec', 'check_group_key', 'unique_params',
-           'flat_groups_of', 'Optimizer', 'hyper_values', 'state_views', 'check_groups', 'check_state_dict',
-           'absorb_state', 'sgd', 'rmsprop', 'adam', 'radam', 'lion', 'ScheduleFreeOptimizer', 'schedule_free_adamw']
+__all__ = ['HYPER_CHECKS', 'ANY_VALUE', 'TORCH_FIXED', 'TORCH_PER_GROUP', 'SCHEDULER_KEYS', 'SGD_NAMES', 'RMSPROP_NAMES',
+           'ADAM_NAMES', 'RADAM_NAMES', 'LION_NAMES', 'SCHEDULE_FREE_NAMES', 'OPTIMIZERS', 'check_hyper',
+           'stepper_arg_names', 'stepper_name', 'TorchNames', 'default_torch_names', 'alias_values', 'check_fixed',
+           'library_kwargs', 'group_settings', 'takes_torch_names', 'ParamGroup', 'GroupSpec', 'check_group_key',
+           'unique_params', 'flat_groups_of', 'Optimizer', 'hyper_values', 'state_views', 'check_groups',
+           'check_state_dict', 'absorb_state', 'sgd', 'rmsprop', 'adam', 'radam', 'lion', 'ScheduleFreeOptimizer',
+           'schedule_free_adamw']
 
 # %% ../nbs/03a3_optimizer.ipynb #5349b5d8
 def _in_unit_interval(value): return 0 <= value < 1
@@ -69,6 +70,7 @@ class TorchNames:
     settings:tuple = ('maximize',)              # the library's options that hold for the whole optimizer, e.g. 'decouple_wd'
 
 TORCH_FIXED = {'foreach': ANY_VALUE, 'fused': ANY_VALUE, 'capturable': False, 'differentiable': False}   # every torch optimizer has these
+TORCH_PER_GROUP = ('maximize', 'nesterov')   # torch's options that each param group may set, which hold for the whole optimizer here
 
 def default_torch_names(hypers:dict) -> TorchNames:
     "torch's names for `hypers`: 'betas' for `mom` with `sqr_mom` (Adam), 'momentum' for `mom` alone (SGD), 'weight_decay' for `wd`."
@@ -101,19 +103,20 @@ def library_kwargs(kwargs:dict, # a factory's keyword arguments, under the libra
             out[name] = v
     return out
 
-def group_settings(params:list, kwargs:dict, names:TorchNames, where:str) -> dict:
-    "The options of the whole optimizer that its param groups give (as torch's groups may): they must agree, and with `kwargs`."
-    given = {}
-    for group in params:
-        if not isinstance(group, dict): continue
+def group_settings(params:list, kwargs:dict, names:TorchNames, defaults:dict, where:str) -> dict:
+    "The options of the whole optimizer its param groups give: they must agree; one of torch's, given to some groups only, with the rest."
+    groups, given = [g for g in params if isinstance(g, dict)], {}
+    for group in groups:
         for key, value in group.items():
             option = names.options.get(key, key)
-            if option in names.settings: given.setdefault(option, set()).add(value)
-    for option, values in given.items():
-        values |= {kwargs[option]} if option in kwargs else set()
-        if len(values) > 1: raise ValueError(f"{where}: {option} is one choice for the whole optimizer, but its param groups and "
-                                             f"arguments give {sorted(values, key=repr)}: give one value")
-    return {option: values.pop() for option, values in given.items()}
+            if option in names.settings: given.setdefault(option, []).append((key, value))
+    for option, entries in given.items():
+        values = {value for _, value in entries}
+        torchs = option in TORCH_PER_GROUP or any(key in names.options for key, _ in entries)   # torch sets it per group
+        if option in kwargs or (torchs and len(entries) < len(groups)): values.add(kwargs.get(option, defaults[option]))
+        if len(values) > 1: raise ValueError(f"{where}: {option} is one choice for the whole optimizer here, but its param groups "
+                                             f"and arguments give {sorted(values, key=repr)}: give it to the optimizer, for every group")
+    return {option: entries[0][1] for option, entries in given.items()}
 
 def takes_torch_names(names:TorchNames):
     "Let an optimizer factory also take torch's names for its arguments (`names`), so that code written for torch.optim runs."
@@ -123,7 +126,8 @@ def takes_torch_names(names:TorchNames):
             where = f"{factory.__name__}()"
             kwargs = library_kwargs(kwargs, names, where)
             if not isinstance(params, torch.Tensor): params = list(params)   # (torch refuses a lone tensor, with a message)
-            return factory(params, *args, **{**kwargs, **group_settings(params, kwargs, names, where)})
+            defaults = {name: arg.default for name, arg in inspect.signature(factory).parameters.items()}
+            return factory(params, *args, **{**kwargs, **group_settings(params, kwargs, names, defaults, where)})
         return make
     return decorate
 
