@@ -375,7 +375,7 @@ SGD_NAMES = TorchNames({'momentum': ('mom',), 'weight_decay': ('wd',)}, fixed={*
 
 @takes_torch_names(SGD_NAMES)
 def sgd(params:Iterable, # the parameters, or param group dicts
-        lr:float|None=None, # learning rate (None: every param group gives its own)
+        lr:float=1e-3, # learning rate, for the param groups that give none (torch.optim.SGD's default)
         mom:float=0., # momentum (PyTorch SGD's: the average keeps `mom` of the past and adds the whole gradient)
         wd:float=0., # weight decay
         decouple_wd:bool=True, # True: the weights shrink by 1 - lr*wd; False: L2, wd*p added to the gradient (torch's SGD)
@@ -398,7 +398,7 @@ ADAM_NAMES = TorchNames({'betas': ('mom', 'sqr_mom'), 'weight_decay': ('wd',)}, 
                         {**TORCH_FIXED, 'amsgrad': False}, ('decouple_wd', 'maximize'))
 
 @takes_torch_names(RMSPROP_NAMES)
-def rmsprop(params:Iterable, lr:float|None=None,
+def rmsprop(params:Iterable, lr:float=1e-2, # (torch.optim.RMSprop's default)
             sqr_mom:float=0.99, # momentum of the squared gradients (torch's `alpha`)
             eps:float=1e-5, # added to the root mean square, outside the square root
             wd:float=0., decouple_wd:bool=True, maximize:bool=False, compile:bool|str='auto') -> Optimizer:
@@ -408,7 +408,7 @@ def rmsprop(params:Iterable, lr:float|None=None,
                      lr=lr, sqr_mom=sqr_mom, eps=eps, wd=wd)
 
 @takes_torch_names(ADAM_NAMES)
-def adam(params:Iterable, lr:float|None=None,
+def adam(params:Iterable, lr:float=1e-3, # (torch.optim.Adam's and AdamW's default)
          mom:float=0.9, # beta1, the momentum of the gradients
          sqr_mom:float=0.99, # beta2, the momentum of the squared gradients
          eps:float=1e-5, # added to the root of the unbiased average of squared gradients
@@ -423,7 +423,7 @@ def adam(params:Iterable, lr:float|None=None,
 RADAM_NAMES = TorchNames(ADAM_NAMES.hypers, ADAM_NAMES.options, TORCH_FIXED, ('decouple_wd', 'maximize'))
 
 @takes_torch_names(RADAM_NAMES)
-def radam(params:Iterable, lr:float|None=None, mom:float=0.9, sqr_mom:float=0.99, eps:float=1e-5, wd:float=0.,
+def radam(params:Iterable, lr:float=1e-3, mom:float=0.9, sqr_mom:float=0.99, eps:float=1e-5, wd:float=0.,
           decouple_wd:bool=True, maximize:bool=False, compile:bool|str='auto') -> Optimizer:
     "Rectified Adam (Liu et al. 2019); takes torch's names (`betas`, `weight_decay`, `decoupled_weight_decay`)."
     return Optimizer(params, [*_sign(maximize), *_decay(decouple_wd), step_count, ema_grad, ema_sqr_grad, radam_step],
@@ -436,7 +436,7 @@ def radam(params:Iterable, lr:float|None=None, mom:float=0.9, sqr_mom:float=0.99
 LION_NAMES = TorchNames({'betas': ('mom', 'avg_mom'), 'weight_decay': ('wd',)}, fixed=TORCH_FIXED)
 
 @takes_torch_names(LION_NAMES)
-def lion(params:Iterable, lr:float|None=None,
+def lion(params:Iterable, lr:float=1e-4, # (the Lion paper's advice: 3-10x below AdamW's)
          mom:float=0.9, # beta1: the weight of the average in the direction of the step
          avg_mom:float=0.99, # beta2: the momentum of the average
          wd:float=0., # decoupled weight decay
@@ -487,7 +487,7 @@ SCHEDULE_FREE_NAMES = TorchNames({'betas': ('mom', 'sqr_mom'), 'weight_decay': (
                                  fixed={**TORCH_FIXED, 'r': 0.0, 'weight_lr_power': 2.0})
 
 @takes_torch_names(SCHEDULE_FREE_NAMES)
-def schedule_free_adamw(params:Iterable, lr:float|None=None,
+def schedule_free_adamw(params:Iterable, lr:float=2.5e-3, # (the reference implementation's default)
                         mom:float=0.9, # beta1: how close y stays to the average x (must be > 0)
                         sqr_mom:float=0.999, # beta2
                         eps:float=1e-8,
