@@ -2,7 +2,8 @@
 1. `nbdev_clean` changes no notebook, `nbdev_export` nothing in accel_sgd/ (what git's diff says each command changed);
 2. every notebook runs in a fresh process, two at a time, with its time and peak memory: nbdev's `test_nb` in nbs/
    (`#| slow` cells skipped). With ACCEL_SGD_OUTSIDE=1 (or --outside) they run as a learner runs them instead: copied
-   alone into a temporary directory, every cell but `#| slow` ones, against the package built as a wheel and installed
+   alone into a temporary directory, every cell but `#| slow` ones in a Jupyter kernel (tools/run_nb.py --learner),
+   against the package built as a wheel and installed
    in an environment that holds only the wheel (the dependencies are the .venv's, reached through a .pth file, so its
    editable install of the repository is not active);
 3. README.md is nbs/index.ipynb's, the wheel's metadata, the imports follow CONTRIBUTING.md's map, the docs site passes.
@@ -18,13 +19,6 @@ EXTRA_CHECKS = [['tools/make_readme.py', '--check'], ['tools/check_package.py'],
 STARTS_PROCESSES = {'05_distributed.ipynb', '07_cli.ipynb', '06_benchmarks.ipynb', '07a_main.ipynb'}
 IN_REPO = ("import sys; from pathlib import Path; from nbdev.config import get_config; from nbdev.test import test_nb; cfg = get_config(); "
            "sys.exit(0 if test_nb(Path(sys.argv[1]), skip_flags=cfg.tst_flags.split(), basepath=str(cfg.config_path))[0] else 1)")
-OUTSIDE = """import sys
-from execnb.nbio import read_nb
-from execnb.shell import CaptureShell
-from nbdev.process import extract_directives
-shell = CaptureShell(sys.argv[1])
-try: shell.run_all(read_nb(sys.argv[1]), exc_stop=True, preproc=lambda c: c.cell_type != 'code' or 'slow' in extract_directives(c, remove=False))
-except Exception: sys.exit(shell.prettytb(fname=sys.argv[1]))"""
 PROBE = "import accel_sgd, os, sys; print(accel_sgd.__file__); print(*sys.path, sep='\\n')"
 
 
@@ -92,7 +86,7 @@ def outside_env(tmp: Path):
     if not found[0].startswith(str(site)) or repo:
         raise SystemExit(f'the outside environment is not clean: accel_sgd from {found[0]!r}, repository paths {repo}')
     print(f'outside the repository: {tmp/"nbs"}, accel_sgd from {found[0]}', flush=True)
-    return [str(py), '-c', OUTSIDE], env
+    return [str(py), str(ROOT/'tools'/'run_nb.py'), '--learner'], env     # the kernel sees the temporary directory only
 
 
 def main(args):
