@@ -16,7 +16,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 EXTRA_CHECKS = [['tools/make_readme.py', '--check'], ['tools/check_package.py'], ['tools/check_layers.py'], ['tools/test_docs.py']]
 # Notebooks that start trainings of their own (torchrun workers, `accel-sgd` runs): never two of them at once
-STARTS_PROCESSES = {'05_distributed.ipynb', '07_cli.ipynb', '06_benchmarks.ipynb', '07a_main.ipynb'}
+STARTS_PROCESSES = {'05_distributed.ipynb', '05a_launcher.ipynb', '07_cli.ipynb', '07a_main.ipynb', '07b_run.ipynb', '06_benchmarks.ipynb'}
 IN_REPO = ("import sys; from pathlib import Path; from nbdev.config import get_config; from nbdev.test import test_nb; cfg = get_config(); "
            "sys.exit(0 if test_nb(Path(sys.argv[1]), skip_flags=cfg.tst_flags.split(), basepath=str(cfg.config_path))[0] else 1)")
 PROBE = "import accel_sgd, os, sys; print(accel_sgd.__file__); print(*sys.path, sep='\\n')"
