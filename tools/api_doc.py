@@ -1,17 +1,14 @@
-"""show_doc's renderer for the docs site, named by nbdev's `renderer` setting (tools/build_docs.py gives it in nbdev's user
-config while it processes the notebooks: `show_doc` in Jupyter stays nbdev's own). A block per object, as docs.fast.ai
-draws one: heading, source link, the real signature (`inspect.signature`), the docstring, a table Type / Default /
-Details (fastcore's `docments`), and an entry of Sphinx's Python domain (objects.inv, the Index, search). A class's
-documented public methods get a block each inside its block; a method with no docstring gets none."""
+"""show_doc's renderer for the docs site (nbdev's `renderer` setting, given by tools/build_docs.py for the build only). A block per
+object as docs.fast.ai draws one: heading, source link, the real signature, the docstring, a Type / Default / Details table
+(fastcore's `docments`), an entry of Sphinx's Python domain (objects.inv, the Index, search); a class's documented methods inside."""
 from __future__ import annotations
-import functools, importlib, inspect, re, sys
+import functools, importlib, inspect, pydoc, re, sys
 from fastcore.docments import docments
 from nbdev.config import get_config
 from nbdev.doclinks import NbdevLookup
 from nbdev.showdoc import BasicMarkdownRenderer
 
-SIG_WIDTH = 88     # a longer signature gets one parameter per line
-STARS = {inspect.Parameter.VAR_POSITIONAL: '*', inspect.Parameter.VAR_KEYWORD: '**'}
+SIG_WIDTH, STARS = 88, {inspect.Parameter.VAR_POSITIONAL: '*', inspect.Parameter.VAR_KEYWORD: '**'}   # a longer signature: a parameter a line
 
 
 def public_path(obj) -> str | None:
@@ -34,18 +31,16 @@ def fmt_default(v) -> str:
 def fmt_anno(a) -> str:
     "An annotation as the source wrote it (the library uses `from __future__ import annotations`; a NamedTuple's are ForwardRefs)."
     a = getattr(a, '__forward_arg__', a)
-    s = a if isinstance(a, str) else (public_path(a) or a.__name__) if inspect.isclass(a) and not getattr(a, '__args__', None) \
-        else inspect.formatannotation(a)
+    s = a if isinstance(a, str) else (public_path(a) or a.__name__) if inspect.isclass(a) and not getattr(a, '__args__', None) else inspect.formatannotation(a)
     return re.sub(r'\s*\|\s*', ' | ', re.sub(r'\btyping\.', '', s)).strip()
 
 
 def params(obj, method=False) -> tuple[list | None, list, tuple | None]:
-    """The parameters (without a method's `self`; None when Python knows no signature), a row (name, type, default,
-    details) for each from the signature and the docments, and the return's (type, details) if it has either."""
+    """The parameters (a method's without `self`; None when Python knows no signature), a row (name, type, default, details)
+    for each from the signature and the docments, and the return's (type, details) if it has either."""
     try: sig = inspect.signature(obj)
     except (ValueError, TypeError): return None, [], None
-    ps = list(sig.parameters.values())
-    ps = ps[1:] if method and ps and ps[0].name in ('self', 'cls') else ps
+    ps = list(sig.parameters.values())[int(bool(method and sig.parameters and next(iter(sig.parameters)) in ('self', 'cls'))):]
     try: docs = docments(obj, args_kwargs=True)
     except Exception: docs = {}
     rows = [(STARS.get(p.kind, '') + p.name, fmt_anno(p.annotation) if p.annotation is not p.empty else '',
@@ -75,8 +70,7 @@ def param_table(obj, method=False) -> str:
     if not rows: return ''
     typ, dflt = any(r[1] for r in rows) or bool(ret and ret[0]), any(r[2] for r in rows)
     cell, line = lambda s: s.replace('|', '\\|').replace('\n', ' '), lambda cells: '| ' + ' | '.join(cells) + ' |'
-    code = lambda s: f'`{cell(s)}`' if s else ''
-    head = ['', *['**Type**'] * typ, *['**Default**'] * dflt, '**Details**']
+    code, head = lambda s: f'`{cell(s)}`' if s else '', ['', *['**Type**'] * typ, *['**Default**'] * dflt, '**Details**']
     out = [line(head), '|' + '|'.join(' --- ' for _ in head) + '|']
     out += [line([n.replace('*', '\\*').replace('_', '\\_'), *[code(a)] * typ, *[code(d)] * dflt, cell(doc)]) for n, a, d, doc in rows]
     return '\n'.join(out + ([line(['**Returns**', *[code(ret[0])] * typ, *[''] * dflt, cell(ret[1])])] if ret else []))
@@ -94,48 +88,34 @@ def own_methods(cls) -> list[tuple[str, object]]:
     return [(n, f) for n, f in fs if inspect.isfunction(f) and f.__module__ == cls.__module__ and docstring(f)]
 
 
-def py_entry(obj, name: str, method: bool) -> str:
-    "The block's entry in Sphinx's Python domain (drawn by the block, not by Sphinx): `accel_sgd.Learner` for a package-level name."
-    kind = 'method' if method else 'class' if inspect.isclass(obj) else 'function'
-    kind = 'exception' if kind == 'class' and issubclass(obj, BaseException) else kind
+def api_markdown(obj, name: str, level: int, source: str | None, method=False) -> str:
+    """One block: a heading, then an `api-block` container with its entry in Sphinx's Python domain (`accel_sgd.Learner` for a
+    package-level name; drawn by the block, not by Sphinx), the source link, signature, docstring and table."""
+    kind = 'method' if method else 'function' if not inspect.isclass(obj) else 'exception' if issubclass(obj, BaseException) else 'class'
     owner = getattr(sys.modules.get(obj.__module__), name.split('.')[0], None) if method else obj
     mod, pkg = getattr(owner, '__module__', obj.__module__), sys.modules.get(obj.__module__.split('.')[0])
     public = name.split('.')[0] in getattr(pkg, '__all__', ()) and getattr(pkg, name.split('.')[0], None) is owner
-    opts = [f':module: {pkg.__name__}', f':canonical: {mod}.{name}'] if public else [f':module: {mod}']
-    return '\n'.join([f'```{{py:{kind}}} {name}', *opts, ':no-typesetting:', '```'])
-
-
-def api_markdown(obj, name: str, level: int, source: str | None, method=False) -> str:
-    "One block: a heading, then an `api-block` container with the entry, the source link, signature, docstring and table."
-    doc = docstring(obj)
+    entry = '\n'.join([f'```{{py:{kind}}} {name}', *([f':module: {pkg.__name__}', f':canonical: {mod}.{name}'] if public else [f':module: {mod}']), ':no-typesetting:', '```'])
     try: source = source and re.sub(r'#L\w*$', f'#L{inspect.getsourcelines(inspect.unwrap(obj))[1]}', source)
     except (OSError, TypeError): pass
     src = f'<a class="api-source reference external" href="{source}" target="_blank" rel="noopener">source</a>\n\n' if source else ''
-    body = '\n\n'.join(p for p in [py_entry(obj, name, method), src + f'```python\n{signature_line(obj, name, method)}\n```',
+    doc = docstring(obj)
+    body = '\n\n'.join(p for p in [entry, src + f'```python\n{signature_line(obj, name, method)}\n```',
                                    doc and (doc if '*' in doc.split('\n\n')[0] else f'*{doc}*'), param_table(obj, method)] if p)
     fence, heading = '`' * max(4, 1 + max(map(len, re.findall('`+', body)), default=0)), re.sub(r'(?<!\\)_', r'\\_', name)
     return f"{'#' * level} {heading}\n\n{fence}{{container}} api-block\n{body}\n{fence}\n"     # `__getattr__` is not **getattr**
 
 
-def _code(o) -> set:
-    "What identifies `o`'s code: its bytecode (a class: its functions'); the same source compiles to the same."
-    o = inspect.unwrap(getattr(o, '__func__', o))
-    return {(k, f.__code__.co_code) for k, f in (vars(o).items() if inspect.isclass(o) else [('', o)]) if inspect.isfunction(f)}
-
-
 def library_object(sym):
-    """The library's own object for `sym`: nbdev's processing runs a notebook's exported cells in a shell, where a class has
-    no source file to read comments from; the object imported from its module has (of the modules nbdev's index gives that
-    name, the one whose code is the same)."""
+    """The library's own object for `sym`: nbdev runs a notebook's exported cells in a shell, where there is no source to read
+    comments from; of the modules nbdev's index gives that name, the one whose code (bytecode) is the same."""
     qual, lib = getattr(sym, '__qualname__', None), get_config().lib_name
     if not isinstance(qual, str) or (getattr(sym, '__module__', None) or '').split('.')[0] == lib: return sym
-    found = []
-    for mod, names in importlib.import_module(f'{lib}._modidx').d['syms'].items():
-        try: obj = functools.reduce(getattr, qual.split('.'), importlib.import_module(mod)) if f'{mod}.{qual}' in names else None
-        except AttributeError: obj = None
-        obj = getattr(obj, '__func__', obj)
-        if obj is not None and (type(obj) is type(sym) or inspect.isclass(obj) and inspect.isclass(sym)): found.append(obj)
-    return next((o for o in found if _code(sym) <= _code(o)), found[0] if found else sym)
+    code = lambda o: {(k, f.__code__.co_code) for k, f in (vars(o).items() if inspect.isclass(o) else [('', o)]) if inspect.isfunction(f)}
+    unwrap, func = lambda o: inspect.unwrap(func(o)), lambda o: getattr(o, '__func__', o)
+    found = [o for mod, names in importlib.import_module(f'{lib}._modidx').d['syms'].items() if f'{mod}.{qual}' in names
+             for o in [func(pydoc.locate(f'{mod}.{qual}'))] if o is not None and (type(o) is type(sym) or inspect.isclass(o) and inspect.isclass(sym))]
+    return next((o for o in found if code(unwrap(sym)) <= code(unwrap(o))), found[0] if found else sym)
 
 
 class ApiDocRenderer(BasicMarkdownRenderer):
@@ -150,7 +130,6 @@ class ApiDocRenderer(BasicMarkdownRenderer):
         obj, lookup = library_object(self.sym), NbdevLookup()
         method = '.' in self.nm and not inspect.isclass(obj)
         if (method and not docstring(obj)) or self.nm.rsplit('.', 1)[-1].startswith('_'): return ''   # nothing to say, or private
-        out = [api_markdown(obj, self.nm, self.title_level, lookup.code(self.fn) if lookup[self.fn] else lookup.code(self.nm), method)]
         full = f'{obj.__module__}.{obj.__qualname__}'
-        return '\n'.join(out + [api_markdown(f, f'{self.nm}.{n}', self.title_level + 1, lookup.code(f'{full}.{n}'), True)
-                                for n, f in (own_methods(obj) if inspect.isclass(obj) else [])])
+        return '\n'.join([api_markdown(obj, self.nm, self.title_level, lookup.code(self.fn) if lookup[self.fn] else lookup.code(self.nm), method)]
+                         + [api_markdown(f, f'{self.nm}.{n}', self.title_level + 1, lookup.code(f'{full}.{n}'), True) for n, f in (own_methods(obj) if inspect.isclass(obj) else [])])
