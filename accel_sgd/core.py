@@ -146,8 +146,8 @@ def show_stored(chapter:str, key:str, path=None):
 def run_all_note(n:int, minutes:float|None=None, run_slow:bool=False) -> str:
     "What a chapter's first cell prints: Run All's measured time, and what its `n` slow cells do."
     took = f"Run All takes about {minutes:g} min on a 2-core CPU. " if minutes else ''
-    what = "run too (RUN_SLOW)." if run_slow else "show stored results (RUN_SLOW = True in this cell reruns them)."
-    return (took + (f"This chapter's {n} slow cell{'s' * (n > 1)} {what}" if n else '')).strip()
+    what = "run (RUN_SLOW)." if run_slow else "shown with their stored results (RUN_SLOW = True in this cell reruns them)."
+    return (took + (f"Slow cells: {n}, {what}" if n else '')).strip()
 
 def setup_run_all(chapter:str, # the notebook's name, e.g. '06_benchmarks'
                   run_slow:bool=False, # run the `#| slow` cells too (also: $ACCEL_SGD_RUN_SLOW=1)
