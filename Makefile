@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: test train lab docs docs-serve bench install data browser clean help
 
 help:
-	@echo "make test        every check CI runs (installs what it needs first; OUTSIDE=1: the notebooks outside the repository)"
+	@echo "make test        every check CI runs (installs what it needs first; OUTSIDE=0: the notebooks in nbs/, not outside the repository)"
 	@echo "make train       train the course model on Fashion-MNIST and print the test accuracy"
 	@echo "make lab         Jupyter Lab on nbs/ with the project's environment"
 	@echo "make docs        build the docs site into _docs/ (make docs-serve to browse it on localhost)"
@@ -36,10 +36,11 @@ browser:
 	@bash tools/ensure.sh npm chromium
 
 # --- the commands ---------------------------------------------------------
-# OUTSIDE=1 (or ACCEL_SGD_OUTSIDE=1 in the environment): the notebooks run as a learner runs them, in a temporary
-# directory outside the repository, against the package built as a wheel (tools/check_nbs.py)
+# The notebooks run as a learner runs them, in a temporary directory outside the repository, against the package
+# built as a wheel (tools/check_nbs.py --outside); OUTSIDE=0 (or ACCEL_SGD_OUTSIDE=0): with nbdev_test in nbs/ instead
+OUTSIDE ?= $(or $(ACCEL_SGD_OUTSIDE),1)
 test: data browser
-	@$(BIN)/python tools/check_nbs.py $(if $(filter 1,$(OUTSIDE)),--outside,)
+	@ACCEL_SGD_OUTSIDE=$(OUTSIDE) $(BIN)/python tools/check_nbs.py
 
 train: data
 	$(BIN)/accel-sgd train $(ARGS)

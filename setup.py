@@ -49,8 +49,10 @@ setuptools.setup(
         'Programming Language :: Python :: 3',
         'Topic :: Scientific/Engineering :: Artificial Intelligence',
     ],
-    packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
-    include_package_data=True,
+    # the library, plus bench/ as `accel_sgd.bench` (scripts and results: chapters 06 and 08 read them outside the repository)
+    packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']) + [cfg['lib_name'] + '.bench', cfg['lib_name'] + '.bench.results'],
+    package_dir={cfg['lib_name'] + '.bench': 'bench'},
+    package_data={cfg['lib_name']: ['stored_outputs.json'], cfg['lib_name'] + '.bench.results': ['*.json']},   # what Run All shows
     install_requires=cfg['requirements'].split(),
     extras_require={'course': cfg['course_requirements'].split(),
                     'dev': cfg['course_requirements'].split() + cfg['dev_requirements'].split()},

@@ -13,7 +13,8 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['default_device', 'to_device', 'cpu_flags', 'native_bf16', 'has_fast_bf16', 'choose_precision', 'is_distributed',
-           'rank', 'world_size', 'is_main_process', 'unwrap', 'check_answer']
+           'rank', 'world_size', 'is_main_process', 'unwrap', 'check_answer', 'is_slow', 'cell_key', 'stored_outputs',
+           'show_stored', 'run_all_note', 'setup_run_all']
 
 # %% ../nbs/00_core.ipynb #0c803061
 def default_device() -> torch.device:
@@ -112,3 +113,57 @@ def check_answer(check, # `check(*answers)` tests the answers with `fastcore.tes
         return False
     print("Correct.")
     return True
+
+# %% ../nbs/00_core.ipynb #3cefdf0f
+import hashlib, importlib.resources, json, os, sys
+
+def is_slow(source:str) -> bool:
+    "Whether a cell's leading `#|` directives include nbdev's `slow`."
+    for line in source.lstrip('\n').splitlines():
+        if not line.startswith('#|'): return False
+        if line[2:].strip() == 'slow': return True
+    return False
+
+def cell_key(source:str) -> str:
+    "The key a cell's stored outputs go under: a hash of its source (an edited cell has none)."
+    return hashlib.sha1(source.strip().encode()).hexdigest()[:16]
+
+def stored_outputs(path=None) -> dict:
+    "{chapter: {cell key: outputs}}: the stored outputs of every chapter's `#| slow` cells (the package's own by default)."
+    path = importlib.resources.files('accel_sgd')/'stored_outputs.json' if path is None else Path(path)
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+def show_stored(chapter:str, key:str, path=None):
+    "Display the outputs stored for cell `key` of `chapter` instead of running the cell."
+    outputs = stored_outputs(path).get(chapter, {}).get(key)
+    if outputs is None: return print("This slow cell has no stored results (it was edited): RUN_SLOW = True in the first cell runs it.")
+    print("Stored results of a slow cell, not rerun (RUN_SLOW = True in the first cell reruns it):")
+    from IPython.display import display
+    for out in outputs:
+        if out['output_type'] == 'stream': print(out['text'], end='', file=sys.stderr if out['name'] == 'stderr' else sys.stdout)
+        elif 'data' in out: display(out['data'], raw=True, metadata=out.get('metadata', {}))
+
+def run_all_note(n:int, minutes:float|None=None, run_slow:bool=False) -> str:
+    "What a chapter's first cell prints: Run All's measured time, and what its `n` slow cells do."
+    took = f"Run All takes about {minutes:g} min on a 2-core CPU. " if minutes else ''
+    what = "run (RUN_SLOW)." if run_slow else "shown with their stored results (RUN_SLOW = True in this cell reruns them)."
+    return (took + (f"Slow cells: {n}, {what}" if n else '')).strip()
+
+def setup_run_all(chapter:str, # the notebook's name, e.g. '06_benchmarks'
+                  run_slow:bool=False, # run the `#| slow` cells too (also: $ACCEL_SGD_RUN_SLOW=1)
+                  minutes:float|None=None, # Run All's measured time, to print
+                 ):
+    "In this IPython kernel, make each `#| slow` cell show its stored outputs instead of running, unless `run_slow`."
+    from IPython import get_ipython
+    shell = get_ipython()
+    if shell is None or os.environ.get('IN_TEST'): return      # not in IPython, or under nbdev_test: its own rule
+    hooks = shell.input_transformers_cleanup
+    hooks[:] = [h for h in hooks if getattr(h, '__name__', '') != 'stored_instead']   # once, however often it is called
+    run_slow = run_slow or os.environ.get('ACCEL_SGD_RUN_SLOW', '0') != '0'
+    n = len(stored_outputs().get(chapter, {}))
+    if n and not run_slow:
+        def stored_instead(lines):
+            return [f"_show_stored({chapter!r}, {cell_key(''.join(lines))!r})\n"] if is_slow(''.join(lines)) else lines
+        shell.user_ns['_show_stored'] = show_stored
+        hooks.insert(0, stored_instead)
+    if note := run_all_note(n, minutes, run_slow): print(note)

@@ -1,8 +1,8 @@
 """Every check CI runs (`make test`), in nbdev's order, ending with the line `N passed, N failed`.
-1. `nbdev_clean` changes no notebook, `nbdev_export` nothing in accel_sgd/ (what git's diff says each command changed);
+1. `nbdev_clean` changes no notebook, `nbdev_export` and `tools/run_nb.py --store` nothing in accel_sgd/ (what git's diff says each command changed);
 2. every notebook runs in a fresh process, two at a time, with its time and peak memory: nbdev's `test_nb` in nbs/
    (`#| slow` cells skipped). With ACCEL_SGD_OUTSIDE=1 (or --outside) they run as a learner runs them instead: copied
-   alone into a temporary directory, every cell but `#| slow` ones in a Jupyter kernel (tools/run_nb.py --learner),
+   alone into a temporary directory, every cell in a Jupyter kernel as Run All runs it (tools/run_nb.py --learner),
    against the package built as a wheel and installed
    in an environment that holds only the wheel (the dependencies are the .venv's, reached through a .pth file, so its
    editable install of the repository is not active);
@@ -100,6 +100,8 @@ def main(args):
     record('nbdev_clean leaves the notebooks unchanged', [f'cleaned: {f} (run nbdev_clean and commit)' for f in changed_by([str(bin_/'nbdev_clean')], 'nbs')])
     record('nbdev_export leaves accel_sgd/ unchanged', [f'out of sync: {f} (run nbdev_export and commit; never edit accel_sgd/ by hand)'
                                                        for f in changed_by([str(bin_/'nbdev_export')], 'accel_sgd')])
+    record('tools/run_nb.py --store leaves accel_sgd/stored_outputs.json unchanged', [f'out of sync: {f} (run tools/run_nb.py --store and commit)'
+                                                       for f in changed_by([sys.executable, 'tools/run_nb.py', '--store'], 'accel_sgd')])
     files = sorted({f for g in globs or ['*.ipynb'] for f in (ROOT/'nbs').glob(g) if f.suffix == '.ipynb' and not f.name.startswith(('_', '.'))})
     if not files: raise SystemExit(f"no notebook in nbs/ matches {' '.join(globs)}: nothing was tested")
     with tempfile.TemporaryDirectory(prefix='accel_sgd_course_') as tmp:

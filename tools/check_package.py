@@ -1,6 +1,6 @@
 """The package as an index would show it: the wheel built, then its metadata checked. Every classifier is a trove
 classifier (the `trove-classifiers` package is the index's list); the licence is settings.ini's and LICENSE is in the
-wheel; the project URLs and the `course` and `dev` extras are there; the long description (README.md) has no link
+wheel, with the stored results the chapters show (package data); the project URLs and the `course` and `dev` extras are there; the long description (README.md) has no link
 that works only inside the repository. Exits 1 with a line per problem.   Usage: python tools/check_package.py"""
 import re, subprocess, sys, tempfile, zipfile
 from configparser import ConfigParser
@@ -23,6 +23,7 @@ def problems(wheel: Path, cfg) -> list[str]:
     if not any(n.endswith('/LICENSE') for n in names): found.append('LICENSE is not in the wheel')
     urls = dict(u.split(', ', 1) for u in meta.get_all('Project-URL') or [])
     found += [f'no {key} project URL' for key in ('Documentation', 'Source', 'Issues') if key not in urls]
+    found += [f'{n} is not in the wheel (setup.py: package_data)' for n in ('accel_sgd/stored_outputs.json', 'accel_sgd/bench/results/speedrun.json') if n not in names]
     found += [f'no {extra!r} extra' for extra in ('course', 'dev') if extra not in (meta.get_all('Provides-Extra') or [])]
     return found + [f'the long description links to {url!r}, which works only inside the repository'
                     for url in re.findall(r'\]\(([^)\s]+)\)', meta.get_payload()) if not re.match(r'^[a-z][a-z0-9+.-]*:|^#', url)]

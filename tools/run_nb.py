@@ -2,16 +2,20 @@
 Cells nbdev skips (`#| eval: false`, settings.ini's test flags such as `#| slow`) keep their stored outputs, unless
 --slow is given: then flagged cells run too (`eval: false` ones never). With --memory the notebook is not saved:
 the kernel's resident memory is printed after each cell that grew it by more than 50 MB, to see where it goes.
-With --learner a notebook runs as Run All runs it in a learner's Jupyter (every cell but `#| slow` ones, no project
-needed) and is not saved; a failing cell's output is printed with its error (tools/check_nbs.py --outside).
-    Usage: python tools/run_nb.py [--slow | --learner] [--memory] NB.ipynb ..."""
-import sys
+With --learner a notebook runs as Run All runs it in a learner's Jupyter (every cell, `#| slow` ones showing their stored
+outputs through the chapter's first cell, `setup_run_all`; no project needed) and is not saved; a failing cell's output
+is printed with its error (tools/check_nbs.py --outside). --store writes accel_sgd/stored_outputs.json: the outputs of
+every `#| slow` cell of nbs/, which Run All shows instead of running them (accel_sgd.core.setup_run_all).
+    Usage: python tools/run_nb.py [--slow | --learner] [--memory] NB.ipynb ... | --store"""
+import json, os, sys
 from pathlib import Path
 
 import nbformat, psutil
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbdev.process import extract_directives
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class SkippingClient(NotebookClient):
@@ -33,19 +37,31 @@ class SkippingClient(NotebookClient):
         return out
 
 
+def store(out=ROOT/'accel_sgd'/'stored_outputs.json'):
+    "Write the outputs of the `#| slow` cells of every notebook in nbs/ to `out`: {notebook: {cell key: outputs}}."
+    sys.path.insert(0, str(ROOT)); from accel_sgd.core import cell_key, is_slow   # this checkout's, whatever is installed
+    stored = {f.stem: {cell_key(c.source): [{k: v for k, v in o.items() if k != 'execution_count'} for o in c.outputs if o.output_type != 'error']
+                       for c in nbformat.read(f, as_version=4).cells if c.cell_type == 'code' and is_slow(c.source)} for f in sorted((ROOT/'nbs').glob('*.ipynb'))}
+    out.write_text(json.dumps({k: v for k, v in stored.items() if v}, indent=0, sort_keys=True) + '\n')
+
+
 def main(args):
+    if '--store' in args: return store()
     learner, save = '--learner' in args, not ({'--learner', '--memory'} & set(args))
-    if learner: skip = {'slow'}
-    else: from nbdev.config import get_config; skip = set() if '--slow' in args else set(get_config().tst_flags.split())
+    if '--slow' in args: os.environ['ACCEL_SGD_RUN_SLOW'] = '1'     # the kernel's setup_run_all then leaves slow cells be
+    if not learner: from nbdev.config import get_config; skip = set() if '--slow' in args else set(get_config().tst_flags.split())
     for path in [Path(a) for a in args if not a.startswith('--')]:
         nb = nbformat.read(path, as_version=4)
+        if learner: skip = set() if any('import setup_run_all' in c.source for c in nb.cells) else {'slow'}   # as Run All runs it
         client = SkippingClient(nb, skip, '--memory' in args, learner, timeout=3600, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}})
+        first = [(c, list(c.outputs)) for c in nb.cells if '--slow' in args and 'import setup_run_all' in c.source]
         try: client.execute()
         except CellExecutionError:
             failed = next((c for c in reversed(nb.cells) if c.get('outputs') and any(o.output_type == 'error' for o in c.outputs)), None)
             if learner and failed: print(f'{path.name}: the failing cell printed:\n' + ''.join(o.get('text', '') for o in failed.outputs), file=sys.stderr)
             raise
         if client.memory: print(f'{path.name}: peak {client.peak / 2**30:.2f} GB after a cell')
+        for c, outputs in first: c.outputs = outputs    # the first cell's note says what Run All does, not what --slow did
         if save: nbformat.write(nb, path)
 
 

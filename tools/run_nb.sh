@@ -14,3 +14,4 @@ for nb in "$@"; do
   echo "   done in $(( $(date +%s) - start )) s"
 done
 .venv/bin/nbdev_export
+.venv/bin/python tools/run_nb.py --store   # what Run All shows for the slow cells
