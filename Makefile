@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: test train lab docs docs-serve bench install data browser clean help
 
 help:
-	@echo "make test        every check CI runs (installs what it needs first)"
+	@echo "make test        every check CI runs (installs what it needs first; OUTSIDE=1: the notebooks outside the repository)"
 	@echo "make train       train the course model on Fashion-MNIST and print the test accuracy"
 	@echo "make lab         Jupyter Lab on nbs/ with the project's environment"
 	@echo "make docs        build the docs site into _docs/ (make docs-serve to browse it on localhost)"
@@ -29,15 +29,17 @@ $(STAMP): setup.py settings.ini
 	@touch $@
 
 data: install
-	@bash tools/ensure_data.sh $(BIN)/python
+	@PY=$(BIN)/python bash tools/ensure.sh data
 
 # Chromium for the docs browser test (Debian's package, as root), npm for the local MathJax.
 browser:
-	@bash tools/ensure_docs_tools.sh
+	@bash tools/ensure.sh npm chromium
 
 # --- the commands ---------------------------------------------------------
+# OUTSIDE=1 (or ACCEL_SGD_OUTSIDE=1 in the environment): the notebooks run as a learner runs them, in a temporary
+# directory outside the repository, against the package built as a wheel (tools/check_nbs.py)
 test: data browser
-	@$(BIN)/python tools/check_nbs.py
+	@$(BIN)/python tools/check_nbs.py $(if $(filter 1,$(OUTSIDE)),--outside,)
 
 train: data
 	$(BIN)/accel-sgd train $(ARGS)
@@ -49,7 +51,8 @@ lab: data
 
 DOCS_PORT ?= 8000
 docs: install
-	@bash tools/ensure_docs_tools.sh npm
+	@bash tools/ensure.sh npm
+	$(BIN)/nbdev_export
 	$(BIN)/python tools/build_docs.py --quiet
 
 docs-serve: docs

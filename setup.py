@@ -52,7 +52,8 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
     include_package_data=True,
     install_requires=cfg['requirements'].split(),
-    extras_require={'dev': cfg['dev_requirements'].split()},
+    extras_require={'course': cfg['course_requirements'].split(),
+                    'dev': cfg['course_requirements'].split() + cfg['dev_requirements'].split()},
     python_requires='>=' + cfg['min_python'],
     zip_safe=False,
     entry_points={

@@ -535,9 +535,6 @@ def validate(self:Learner, dl=None, # batches of `(inputs..., target)` (default:
     validation_pass(self, dl, [metrics])
     return {k: v for k, v in metrics.row.items() if k.startswith('valid_')}
 
-# %% ../nbs/03a3_optimizer.ipynb #3097bc30
-from .optimizer import ScheduleFreeOptimizer
-
 # %% ../nbs/03a3_optimizer.ipynb #3c0afcc9
 class ScheduleFreeCB(Callback):
     "Swap a schedule-free optimizer's weights: y to train, x to validate, and x in the model after the fit."

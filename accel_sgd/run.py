@@ -13,7 +13,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from . import optimizer
+from .optimizer import OPTIMIZERS
 from .callbacks import MetricsCB, MixedPrecision, ProgressCB, RecorderCB, ScheduleFreeCB, progress_mode
 from .core import choose_precision, is_main_process
 from .data import fashion_mnist_dls
@@ -27,15 +27,12 @@ from .schedules import OneCycleCB, ParamSchedCB, sched_cos
 __all__ = ['make_optimizer', 'schedule_callbacks', 'ProgressLinesCB', 'write_run', 'run_name', 'save_plots', 'train']
 
 # %% ../nbs/07b_run.ipynb #7df84def
-_OPTIMIZERS = {f.__name__: f for f in (optimizer.adam, optimizer.sgd, optimizer.rmsprop, optimizer.radam,
-                                       optimizer.lion, optimizer.schedule_free_adamw)}
-
 def make_optimizer(name:str, # an optimizer of `accel_sgd.optimizer`: adam, sgd, rmsprop, radam, lion, schedule_free_adamw
                    wd:float|None=None, # weight decay (default: the optimizer's own)
                   ):
     "The `opt_func` for optimizer `name`, with weight decay `wd` if given (and a momentum of 0.9 for sgd)."
-    if name not in _OPTIMIZERS: raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(_OPTIMIZERS)}")
-    factory = partial(_OPTIMIZERS[name], mom=0.9) if name == 'sgd' else _OPTIMIZERS[name]
+    if name not in OPTIMIZERS: raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+    factory = partial(OPTIMIZERS[name], mom=0.9) if name == 'sgd' else OPTIMIZERS[name]
     return factory if wd is None else partial(factory, wd=wd)
 
 def schedule_callbacks(name:str, # 'onecycle', 'cosine' or 'constant'

@@ -19,17 +19,17 @@ from .data import load_fashion_mnist, TensorLoader, DataLoaders
 from .learner import Learner, DeviceCB
 from .callbacks import MixedPrecision, EMACB
 from .schedules import OneCycleCB
-from .optimizer import adam, lion, sgd
+from .optimizer import OPTIMIZERS
 from .models import MODELS
 from .init import whiten_first_conv, drop_first_norm
 from .speed import ChannelsLastCB, CompileCB
 from .augment import random_crop, random_flip, random_erase, BatchAugmentCB
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'AUGMENTS', 'EVAL_BS', 'ABLATION', 'RECORD_90', 'RECORD_92', 'RECORD_94', 'RECORDS', 'DTYPES',
-           'cpu_description', 'Recipe', 'reference_recipe', 'speedrun_data', 'recipe_precision', 'recipe_model',
-           'recipe_learner', 'test_accuracy', 'warmup_data', 'run_recipe', 'time_reference', 'spread', 'summary_line',
-           'step_flops', 'recipe_flops', 'matmul_peak', 'flops_line', 'record_for', 'run_speedrun']
+__all__ = ['AUGMENTS', 'EVAL_BS', 'ABLATION', 'RECORD_90', 'RECORD_92', 'RECORD_94', 'RECORDS', 'DTYPES', 'cpu_description',
+           'Recipe', 'reference_recipe', 'speedrun_data', 'recipe_precision', 'recipe_model', 'recipe_learner',
+           'test_accuracy', 'warmup_data', 'run_recipe', 'time_reference', 'spread', 'summary_line', 'step_flops',
+           'recipe_flops', 'matmul_peak', 'flops_line', 'record_for', 'run_speedrun']
 
 # %% ../nbs/08_speedrun.ipynb #b2a00d0d
 def cpu_description() -> str:
@@ -40,8 +40,6 @@ def cpu_description() -> str:
     return f"{name}, {os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()}, native bf16: {native_bf16()}"
 
 # %% ../nbs/08_speedrun.ipynb #387732d5
-OPTIMIZERS = {'adam': adam, 'lion': lion, 'sgd': partial(sgd, mom=0.9)}
-
 @dataclass(frozen=True)
 class Recipe:
     "A fixed training recipe: everything that decides a run except the random seed."

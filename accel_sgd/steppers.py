@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['sgd_step', 'weight_decay', 'l2_reg', 'average_grad', 'momentum_step', 'sqr_avg_from_first', 'rms_step', 'ema_grad', 'ema_sqr_grad', 'adam_step', 'step_count', 'apply_steppers', 'PlainOptimizer', 'random_params', 'max_rel_err', 'compare_steps', 'radam_step', 'lion_step', 'schedule_free_step']
+__all__ = ['sgd_step', 'weight_decay', 'l2_reg', 'average_grad', 'momentum_step', 'scalar_state', 'sqr_avg_from_first', 'rms_step', 'ema_grad', 'ema_sqr_grad', 'adam_step', 'step_count', 'apply_steppers', 'PlainOptimizer', 'random_params', 'max_rel_err', 'compare_steps', 'negate_grad', 'nesterov_step', 'radam_step', 'lion_step', 'schedule_free_step']
 
 # %% ../nbs/03a1_steppers.ipynb #71dbbec6
 def sgd_step(p, grad, lr, **_):
@@ -36,7 +36,7 @@ def momentum_step(p, grad_avg, lr, **_):
     p.add_(grad_avg, alpha=-lr)
 
 # %% ../nbs/03a1_steppers.ipynb #5285e6b0
-def _scalar(p:torch.Tensor, value:float=0.) -> torch.Tensor:
+def scalar_state(p:torch.Tensor, value:float=0.) -> torch.Tensor:
     "A 0-d tensor on `p`'s device, for state that is one number (float32 at least)."
     return torch.full((), value, dtype=torch.promote_types(p.dtype, torch.float32), device=p.device)
 
@@ -51,14 +51,14 @@ def rms_step(p, grad, sqr_avg, lr, eps, **_):
 
 def ema_grad(p, grad, mom, grad_avg=None, grad_avg_weight=None, **_):
     "Adam's $m \\leftarrow \\beta_1 m + (1-\\beta_1) g$ from zero, and its weight $w_1 \\leftarrow \\beta_1 w_1 + (1-\\beta_1)$."
-    if grad_avg is None: grad_avg, grad_avg_weight = torch.zeros_like(p), _scalar(p)
+    if grad_avg is None: grad_avg, grad_avg_weight = torch.zeros_like(p), scalar_state(p)
     grad_avg.lerp_(grad, 1 - mom)
     grad_avg_weight.mul_(mom).add_(1 - mom)
     return {'grad_avg': grad_avg, 'grad_avg_weight': grad_avg_weight}
 
 def ema_sqr_grad(p, grad, sqr_mom, sqr_avg=None, sqr_avg_weight=None, **_):
     "Adam's $v \\leftarrow \\beta_2 v + (1-\\beta_2) g^2$ from zero, and its weight $w_2 \\leftarrow \\beta_2 w_2 + (1-\\beta_2)$."
-    if sqr_avg is None: sqr_avg, sqr_avg_weight = torch.zeros_like(p), _scalar(p)
+    if sqr_avg is None: sqr_avg, sqr_avg_weight = torch.zeros_like(p), scalar_state(p)
     sqr_avg.mul_(sqr_mom).addcmul_(grad, grad, value=1 - sqr_mom)
     sqr_avg_weight.mul_(sqr_mom).add_(1 - sqr_mom)
     return {'sqr_avg': sqr_avg, 'sqr_avg_weight': sqr_avg_weight}
@@ -70,7 +70,7 @@ def adam_step(p, grad_avg, grad_avg_weight, sqr_avg, sqr_avg_weight, lr, eps, **
 
 def step_count(p, step=None, **_):
     "$t$, the number of steps taken, this one included (for the optimizers that need it)."
-    if step is None: step = _scalar(p)
+    if step is None: step = scalar_state(p)
     return {'step': step.add_(1)}
 
 # %% ../nbs/03a1_steppers.ipynb #de2d3686
@@ -129,6 +129,15 @@ def compare_steps(make_ours:Callable, # params -> our optimizer
         opt.step(); ref_opt.step()
     return max_rel_err(ours, ref)
 
+# %% ../nbs/03a3_optimizer.ipynb #ed20b928
+def negate_grad(p, grad, **_):
+    "For maximising: the later steppers see $-g$ (`p.grad` itself is left alone)."
+    return {'grad': grad.neg()}
+
+def nesterov_step(p, grad, grad_avg, lr, mom, **_):
+    "Nesterov's momentum, as PyTorch's SGD has it: $p \\leftarrow p - \\text{lr}\\,(g + \\mu\\,g_\\text{avg})$."
+    p.add_(grad.add(grad_avg, alpha=mom), alpha=-lr)
+
 # %% ../nbs/03a3_optimizer.ipynb #d5e6ec34
 def radam_step(p, grad_avg, grad_avg_weight, sqr_avg, sqr_avg_weight, step, lr, sqr_mom, eps, **_):
     "Rectified Adam: momentum steps while the adaptive rate's variance is undefined (rho <= 5), then rectified Adam steps."
@@ -139,6 +148,7 @@ def radam_step(p, grad_avg, grad_avg_weight, sqr_avg, sqr_avg_weight, step, lr, 
     p.sub_(grad_avg * adaptive * (lr / grad_avg_weight))
 
 
+
 # %% ../nbs/03a3_optimizer.ipynb #c2146ec2
 def lion_step(p, grad, lr, mom, avg_mom, grad_avg=None, **_):
     "Lion: step by lr in the direction of sign(mom*grad_avg + (1-mom)*grad), then update grad_avg with `avg_mom`."
@@ -147,10 +157,12 @@ def lion_step(p, grad, lr, mom, avg_mom, grad_avg=None, **_):
     return {'grad_avg': grad_avg.lerp_(grad, 1 - avg_mom)}
 
 
+
+
 # %% ../nbs/03a3_optimizer.ipynb #07acdb37
 def schedule_free_step(p, grad, sqr_avg, sqr_avg_weight, step, lr, mom, eps, wd, warmup, z=None, lr_sqr_sum=None, **_):
     "Schedule-Free AdamW (Defazio et al. 2024) with `p` holding y, the point where the gradient is taken; `z` the AdamW iterates."
-    if z is None: z, lr_sqr_sum = p.clone(), _scalar(p)
+    if z is None: z, lr_sqr_sum = p.clone(), scalar_state(p)
     lr_t = lr * sqr_avg_weight.sqrt() * (step / warmup).clamp(max=1)   # step/0 is inf: no warmup
     lr_sqr = lr_t * lr_t
     lr_sqr_sum.add_(lr_sqr)

@@ -9,7 +9,13 @@ The ratio column divides our time by torch's fastest implementation of the same 
 kernel where torch has one, otherwise the faster of its loop and foreach versions; Lion and
 Schedule-Free AdamW, which torch does not have, are compared with fused AdamW.
 
-    python bench/optimizer_step.py [--steps 200] [--threads N] [--sizes course large]
+A second table times what a training loop does around the step, for AdamW: `zero_grad()`, a backward
+pass that writes every gradient (of a cheap loss, the same for all), and `step()`. torch's `zero_grad`
+sets the gradients to None, and so does ours by default (a parameter that gets no new gradient is then
+not stepped); the backward pass makes new gradients, which our step copies into its flat buffer. With
+`set_to_none=False` the gradients stay views of the buffer and the backward pass adds into them.
+
+    python bench/optimizer_step.py [--steps 200] [--threads N] [--sizes course large] [--no-cycle]
 """
 import argparse, os, platform, statistics, time, warnings
 from functools import partial
@@ -105,15 +111,50 @@ def bench_size(size:str, n_steps:int):
         print(f"| {label} | " + ' | '.join(cells) + ' |', flush=True)
         del impls, compiled
 
+def bench_cycle(size:str, n_steps:int):
+    "zero_grad, a backward pass writing every gradient, and step (AdamW): torch fused, ours with set_to_none True and False."
+    shapes = SIZES[size]()
+    impls = {'torch fused': (partial(torch.optim.AdamW, lr=1e-3, fused=True), True),
+             'ours, set_to_none=True (default)': (partial(adam, lr=1e-3), True),
+             'ours, set_to_none=False': (partial(adam, lr=1e-3), False)}
+    runs = {}
+    for name, (make, set_to_none) in impls.items():
+        params = make_params(shapes)
+        g = torch.Generator().manual_seed(1)
+        targets = [torch.randn(p.shape, generator=g) for p in params]
+        runs[name] = (params, targets, make(params), set_to_none)
+    def cycle(params, targets, opt, set_to_none):
+        opt.zero_grad(set_to_none=set_to_none)
+        sum((p * t).sum() for p, t in zip(params, targets)).backward()   # autograd writes every gradient
+        opt.step()
+    times = {name: [] for name in runs}
+    for _ in range(10):
+        for run in runs.values(): cycle(*run)
+    for _ in range(n_steps):
+        for name, run in runs.items():
+            start = time.perf_counter(); cycle(*run); times[name].append(time.perf_counter() - start)
+    t = {name: statistics.median(ts) for name, ts in times.items()}
+    default, in_place = t['ours, set_to_none=True (default)'], t['ours, set_to_none=False']
+    cells = [fmt(t[name]) for name in runs] + [f"{default / in_place:.2f}x", f"{default / t['torch fused']:.2f}x"]
+    print(f"| {size} | " + ' | '.join(cells) + ' |', flush=True)
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--steps', type=int, default=200, help='timed steps per implementation')
     ap.add_argument('--threads', type=int, default=None, help='torch intra-op threads (default: torch\'s)')
     ap.add_argument('--sizes', nargs='+', default=list(SIZES), choices=list(SIZES))
+    ap.add_argument('--no-cycle', action='store_true', help='leave out the zero_grad + backward + step table')
     args = ap.parse_args()
     if args.threads: torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {platform.processor() or platform.machine()} CPU with {os.cpu_count()} cores, "
           f"torch's CPU kernels for {torch.backends.cpu.get_cpu_capability()}")
     for size in args.sizes: bench_size(size, args.steps)
+    if args.no_cycle: return
+    print(f"\nAdamW: zero_grad(), a backward pass that writes every gradient, step(); median of {args.steps} cycles, "
+          f"{torch.get_num_threads()} threads")
+    header = ['parameters', 'torch fused', 'ours, set_to_none=True (default)', 'ours, set_to_none=False',
+              'True / False', 'ours (default) / torch fused']
+    print('| ' + ' | '.join(header) + ' |'); print('|' + '---|' * len(header))
+    for size in args.sizes: bench_cycle(size, args.steps)
 
 if __name__ == '__main__': main()

@@ -1,11 +1,6 @@
-// What tools/test_docs.py checks on a page, read from its DOM once the maths, images and fonts
-// have settled. Evaluated by Playwright (page.evaluate): an async function returning plain data.
-async () => {
-  const sleep = ms => new Promise(r => setTimeout(r, ms));
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; }
-  await Promise.all([...document.images].map(i => i.decode().catch(() => null)));
-  await document.fonts.ready;
-  await sleep(50);
+// What tools/test_docs.py checks on a page, read from its DOM once the test has waited for the page to settle
+// (its maths typeset, images decoded, fonts loaded, scrollbars drawn). Evaluated by Playwright: plain data back.
+() => {
   const article = document.querySelector('article') || document.body;
   const first = s => (s || '').trim().split('\n')[0].slice(0, 70);
   const skip = 'PRE,CODE,SCRIPT,STYLE,MJX-CONTAINER,MJX-ASSISTIVE-MML,TEXTAREA,NOSCRIPT';
@@ -28,7 +23,7 @@ async () => {
     const table = block.querySelector('table');
     return {id: sec ? sec.id : null, heading: heading(sec),
             signature: (block.querySelector('pre') || {}).textContent || '',
-            source: src ? src.href : null,
+            source: src ? src.href : null, doc: [...block.querySelectorAll(':scope > p')].some(p => !p.querySelector('a.api-source')),
             table_head: table ? [...table.querySelectorAll('thead th')].map(t => t.textContent.trim()).filter(t => t) : [],
             table_rows: table ? [...table.querySelectorAll('tbody tr')].map(r => r.cells[0].textContent.trim()) : []};
   });
@@ -45,7 +40,7 @@ async () => {
            e.offsetHeight - e.clientHeight - parseFloat(s.borderTopWidth) - parseFloat(s.borderBottomWidth) >= 4;
   };
   const scrolling_code = pres.filter(p => visible(p) && p.scrollWidth > p.clientWidth + 2)
-                             .map(p => ({first: first(p.textContent), scrollbar: scrollbarDrawn(p)}));
+                             .map(p => ({first: `${first(p.textContent)} (${p.scrollWidth} px in ${p.clientWidth}, ${p.offsetHeight - p.clientHeight} px of scrollbar)`, scrollbar: scrollbarDrawn(p)}));
   let code_chars = null;
   const probe = pres.find(p => visible(p) && p.closest('div.cell_input, div.api-block'));
   if (probe) {
@@ -54,6 +49,11 @@ async () => {
     const cw = span.getBoundingClientRect().width / 200; span.remove();
     code_chars = Math.floor((probe.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight)) / cw);
   }
+  // Parameter tables: the narrowest Details cell, in characters of its text (a squeezed column shows one a line)
+  const detailChars = [...document.querySelectorAll('div.api-block table tbody tr')].filter(visible).map(r => {
+    const td = r.cells[r.cells.length - 1], s = getComputedStyle(td);
+    return (td.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight)) / (parseFloat(s.fontSize) * 0.6); });
+  const details_chars = detailChars.length ? Math.floor(Math.min(...detailChars)) : null;
   const markdown_in_code = pres.filter(p => /\[`[^`\]\n]+`\]\([^)\s]*\)/.test(p.textContent)).map(p => first(p.textContent));
 
   // Content wider than the column: it must sit in a box that scrolls and draws its scrollbar
@@ -110,7 +110,7 @@ async () => {
     code_directives: codeDirectives,
     api, sidebar: [...document.querySelectorAll('nav.bd-docs-nav a')].map(a => a.textContent.trim()),
     scroll_width: document.scrollingElement.scrollWidth, inner_width: window.innerWidth,
-    wrapping_code, scrolling_code, code_chars, markdown_in_code, cut_off, stray_reprs, foreign_internal, folds,
+    wrapping_code, scrolling_code, code_chars, details_chars, markdown_in_code, cut_off, stray_reprs, foreign_internal, folds,
     height: Math.ceil(document.scrollingElement.scrollHeight),
   };
 }

@@ -1,38 +1,52 @@
-"""Execute a notebook in place, storing its outputs. Cells nbdev would skip (`#| eval: false`, and the test
-flags of settings.ini such as `#| slow`) keep the outputs they have unless --slow is given, in which case the
-flagged cells run too (`eval: false` cells never run).   Usage: python tools/run_nb.py [--slow] NB.ipynb"""
+"""Execute notebooks in place, storing their outputs (tools/run_nb.sh also cleans them and exports the library).
+Cells nbdev skips (`#| eval: false`, settings.ini's test flags such as `#| slow`) keep their stored outputs, unless
+--slow is given: then flagged cells run too (`eval: false` ones never). With --memory the notebook is not saved:
+the kernel's resident memory is printed after each cell that grew it by more than 50 MB, to see where it goes.
+With --learner a notebook runs as Run All runs it in a learner's Jupyter (every cell but `#| slow` ones, no project
+needed) and is not saved; a failing cell's output is printed with its error (tools/check_nbs.py --outside).
+    Usage: python tools/run_nb.py [--slow | --learner] [--memory] NB.ipynb ..."""
 import sys
 from pathlib import Path
 
-import nbformat
+import nbformat, psutil
 from nbclient import NotebookClient
-from nbdev.config import get_config
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nb_directives import directives, is_false  # noqa: E402  the `#|` parser tools/build_docs.py uses too
+from nbclient.exceptions import CellExecutionError
+from nbdev.process import extract_directives
 
 
 class SkippingClient(NotebookClient):
-    "Runs a notebook's cells except those with a directive in `skip` (their stored outputs are kept)."
-    def __init__(self, nb, skip, **kwargs):
+    "Runs a notebook's cells but those with a directive in `skip` or `eval: false` (their stored outputs stay)."
+    def __init__(self, nb, skip, memory=False, eval_false=False, **kwargs):
         super().__init__(nb, **kwargs)
-        self.skip = skip
+        self.skip, self.memory, self.eval_false, self.last, self.peak = skip, memory, eval_false, 0, 0
+
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
-        d = directives(cell.source) if cell.cell_type == 'code' else {}
-        if is_false(d.get('eval')) or self.skip & d.keys(): return cell
-        return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        d = {k.rstrip(':'): v for k, v in extract_directives(cell, remove=False).items()} if cell.cell_type == 'code' else {}
+        if self.skip & d.keys() or (d.get('eval') == ['false'] and not self.eval_false): return cell
+        out = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        if self.memory and cell.cell_type == 'code':
+            rss = psutil.Process(self.km.provisioner.process.pid).memory_info().rss
+            if rss - self.last > 50 * 2**20:
+                first = next((l for l in cell.source.splitlines() if l.strip() and not l.startswith('#|')), '')
+                print(f'cell {cell_index:3d}: {rss / 2**30:5.2f} GB (+{(rss - self.last) / 2**20:6.0f} MB)  {first[:80]}', flush=True)
+            self.last, self.peak = rss, max(self.peak, rss)
+        return out
 
 
-def main():
-    args = sys.argv[1:]
-    run_slow = '--slow' in args
-    paths = [Path(a) for a in args if a != '--slow']
-    flags = set() if run_slow else set(get_config().tst_flags.split())
-    for path in paths:
+def main(args):
+    learner, save = '--learner' in args, not ({'--learner', '--memory'} & set(args))
+    if learner: skip = {'slow'}
+    else: from nbdev.config import get_config; skip = set() if '--slow' in args else set(get_config().tst_flags.split())
+    for path in [Path(a) for a in args if not a.startswith('--')]:
         nb = nbformat.read(path, as_version=4)
-        SkippingClient(nb, flags, timeout=3600, kernel_name='python3',
-                       resources={'metadata': {'path': str(path.parent)}}).execute()
-        nbformat.write(nb, path)
+        client = SkippingClient(nb, skip, '--memory' in args, learner, timeout=3600, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}})
+        try: client.execute()
+        except CellExecutionError:
+            failed = next((c for c in reversed(nb.cells) if c.get('outputs') and any(o.output_type == 'error' for o in c.outputs)), None)
+            if learner and failed: print(f'{path.name}: the failing cell printed:\n' + ''.join(o.get('text', '') for o in failed.outputs), file=sys.stderr)
+            raise
+        if client.memory: print(f'{path.name}: peak {client.peak / 2**30:.2f} GB after a cell')
+        if save: nbformat.write(nb, path)
 
 
-if __name__ == '__main__': main()
+if __name__ == '__main__': main(sys.argv[1:])
