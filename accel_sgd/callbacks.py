@@ -494,6 +494,7 @@ def get_preds(self:Learner, dl=None, # batches of `(inputs..., target)` or of in
     if not collect.outputs: raise ValueError("get_preds: the loader gave no batches")
     return torch.cat(collect.outputs), (torch.cat(collect.targets) if collect.targets else None)
 
+# %% ../nbs/01a_callbacks.ipynb #10adf8ef
 class Prediction(NamedTuple):
     "What `Learner.predict` returns: the class picked (its name, or its index when the classes have no names), its index, the probabilities."
     decoded: str|int|list

@@ -168,8 +168,7 @@ def summary_writer_class():
     "`torch.utils.tensorboard.SummaryWriter`, or an `ImportError` that says what to install."
     try: from torch.utils.tensorboard import SummaryWriter
     except ImportError as e:
-        raise ImportError("TensorBoardLogger needs the tensorboard package, which is not installed: pip install tensorboard "
-                          "(or pip install 'accel_sgd[tensorboard]')") from None
+        raise ImportError("TensorBoardLogger needs the tensorboard package, which is not installed: pip install tensorboard") from None
     return SummaryWriter
 
 class TensorBoardLogger(Callback):
