@@ -18,7 +18,7 @@ from .learner import (Callback, CancelBatch, CancelFit, CancelStep, Learner, Tra
                                n_inputs, sort_callbacks, validation_pass)
 
 # %% auto #0
-__all__ = ['AMP_DTYPES', 'accuracy', 'AvgMetric', 'as_metric', 'metric_name', 'pass_summary', 'MetricsCB', 'format_row', 'print_row', 'progress_mode', 'LossPlot', 'ProgressCB', 'get_momentum', 'set_momentum', 'smoothed', 'plot_per_group', 'RecorderPlots', 'as_numbers', 'RecorderCB', 'ModelResetter', 'TerminateOnNaN', 'GradientClip', 'amp_dtype', 'MixedPrecision', 'Prediction', 'decode_scores', 'ScheduleFreeCB', 'EMACB']
+__all__ = ['AMP_DTYPES', 'accuracy', 'AvgMetric', 'as_metric', 'metric_name', 'pass_summary', 'MetricsCB', 'format_row', 'print_row', 'progress_mode', 'LossPlot', 'ProgressCB', 'get_momentum', 'set_momentum', 'param_groups', 'smoothed', 'plot_per_group', 'RecorderPlots', 'as_numbers', 'RecorderCB', 'ModelResetter', 'TerminateOnNaN', 'GradientClip', 'amp_dtype', 'MixedPrecision', 'Prediction', 'decode_scores', 'ScheduleFreeCB', 'EMACB']
 
 # %% ../nbs/01a_callbacks.ipynb #5e11c22f
 def accuracy(preds:torch.Tensor, targets:torch.Tensor) -> torch.Tensor:
@@ -250,6 +250,11 @@ def set_momentum(group:dict, # one of `opt.param_groups`
         raise KeyError(f"set_momentum: this parameter group has no momentum ('mom', 'betas' or 'momentum'); "
                        f"its hyper-parameters are {hypers}")
 
+def param_groups(opt) -> list[dict]:
+    "`opt.param_groups`; for an optimiser without them (the teaching classes of chapter `03_accel_sgd`), one group of its `lr` and `mom`."
+    if hasattr(opt, 'param_groups'): return opt.param_groups
+    return [{k: getattr(opt, k) for k in ('lr', 'mom') if hasattr(opt, k)}]
+
 # %% ../nbs/01a_callbacks.ipynb #854df600
 def smoothed(values:Iterable[float], # a sequence of numbers, e.g. losses per batch
              beta:float=0.98, # weight of the past: 0 is no smoothing
@@ -338,8 +343,8 @@ class RecorderCB(Callback, RecorderPlots):
     def after_loss(self):
         loss = self.learn.loss.detach()
         if not self.learn.training: return self._valid.append(loss)
-        groups = self.learn.opt.param_groups
-        self.lrs.append([float(g['lr']) for g in groups])
+        groups = param_groups(self.learn.opt)
+        self.lrs.append([float(g.get('lr', math.nan)) for g in groups])
         self.moms.append([get_momentum(g) for g in groups])
         self._train.append(loss)
     def cleanup_train(self): self.losses += as_numbers(self._train); self._train = []
