@@ -16,11 +16,12 @@ from .core import default_device, is_main_process, to_device
 from .data import DataLoaders
 
 # %% auto #0
-__all__ = ['LEARNER_STATE', 'CANCELS', 'PHASES', 'STEPS', 'EVENTS', 'FIT_STATE', 'Callback', 'CancelFit', 'CancelEpoch',
-           'CancelTrain', 'CancelValid', 'CancelBatch', 'CancelBackward', 'CancelStep', 'sort_callbacks',
+__all__ = ['LEARNER_STATE', 'CANCELS', 'PHASES', 'STEPS', 'EVENTS', 'FIT_STATE', 'DEFAULT_CALLBACKS', 'Callback', 'CancelFit',
+           'CancelEpoch', 'CancelTrain', 'CancelValid', 'CancelBatch', 'CancelBackward', 'CancelStep', 'sort_callbacks',
            'check_loss_target', 'check_batch', 'TrainCB', 'DeviceCB', 'Learner', 'add_note', 'run_cleanups',
            'run_phase', 'fit_state', 'restore_fit_state', 'fit_context', 'misnamed_events', 'event_handlers',
-           'with_defaults', 'default_callbacks', 'as_loaders', 'running_here', 'validation_pass']
+           'with_defaults', 'add_default_callbacks', 'default_callbacks', 'as_loaders', 'running_here',
+           'validation_pass', 'n_inputs']
 
 # %% ../nbs/01_learner.ipynb #789619ec
 # the loop's state, which lives on the learner: a callback assigns `self.learn.<name>`, never `self.<name>`
@@ -180,6 +181,11 @@ class Learner:
         "Call method `name` of every callback that has it, in `order`."
         for method in self.handlers[name]: method()
 
+    def remove_cbs(self, *kinds:type) -> Learner:
+        "Take the learner's callbacks of these classes (or their subclasses) out, for the fits to come; returns the learner."
+        self.cbs = [cb for cb in self.cbs if not isinstance(cb, kinds)]
+        return self
+
 # %% ../nbs/01_learner.ipynb #43f5606c
 def add_note(error:BaseException, note:str):
     "Attach `note` to `error`'s traceback (Python 3.11+); on older Pythons, warn with it, so that it is not lost."
@@ -336,9 +342,19 @@ def with_defaults(cbs:Iterable[Callback], extra:Iterable[Callback]|None=None) ->
     kept = [cb for cb in cbs if not any(isinstance(new, type(cb)) for new in extra)]
     return sort_callbacks(kept + extra)
 
+# the kinds of callback a new `Learner` starts with, each called with no argument to make one; a module above this
+# one adds its own with `add_default_callbacks` (chapter 01a: metrics, recorder, progress)
+DEFAULT_CALLBACKS: list[Callable[[], Callback]] = [TrainCB, DeviceCB]
+
+def add_default_callbacks(*kinds:type[Callback]):
+    "Every `Learner` made from now on starts with a callback of each of `kinds` too; each replaces a default of its name or that it subclasses."
+    def replaced(old):
+        return any(old.__name__ == new.__name__ or issubclass(new, old) for new in kinds)
+    DEFAULT_CALLBACKS[:] = [old for old in DEFAULT_CALLBACKS if not replaced(old)] + list(kinds)
+
 def default_callbacks() -> list[Callback]:
-    "The callbacks every `Learner` starts with."
-    return [TrainCB(), DeviceCB()]
+    "The callbacks a new `Learner` starts with: one of each kind in `DEFAULT_CALLBACKS`."
+    return [make() for make in DEFAULT_CALLBACKS]
 
 def _is_batch(x) -> bool: return isinstance(x, (tuple, list)) and len(x) > 0 and all(isinstance(t, torch.Tensor) for t in x)
 
@@ -372,3 +388,7 @@ def validation_pass(learn:Learner, dl=None, # batches to run over (default: `lea
     finally:
         restore_fit_state(learn, state)
         learn.dls = dls
+
+def n_inputs(learn:Learner) -> int:
+    "How many elements of a batch are the model's inputs: its `TrainCB`'s `n_inp` (1 without one)."
+    return next((cb.n_inp for cb in learn.cbs if isinstance(cb, TrainCB)), 1)

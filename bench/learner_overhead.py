@@ -1,17 +1,19 @@
 """What the Learner costs over a hand-written loop: one epoch (a training pass, then a validation pass
 measuring loss and accuracy) of the course's CNN (`benchlib.course_cnn`: `course_model` at twice its default
 width) on Fashion-MNIST with AdamW, batches of 1024, through
-a bare PyTorch loop and through `Learner` with its default callbacks (TrainCB, DeviceCB) plus MetricsCB.
-Both run in this one process, interleaved epoch by epoch so that load from elsewhere hits both alike;
+a bare PyTorch loop and through `Learner` two ways: with all its default callbacks (TrainCB, DeviceCB, MetricsCB,
+RecorderCB and ProgressCB, the bars drawn as on a terminal into a buffer), and with TrainCB, DeviceCB and MetricsCB
+alone. All run in this one process, interleaved epoch by epoch so that load from elsewhere hits them alike;
 the script prints the medians and their ratio (goal: at most 1.03).
 
 `--baseline DIR` times a second copy of the package too (DIR holds its `accel_sgd` folder, e.g. a
-`git worktree` of another commit), in the same interleaved loop, so that a change to the Learner is
-measured side by side with the code before it.
+`git worktree` of another commit), with TrainCB, DeviceCB and MetricsCB (and the defaults that copy adds), in the
+same interleaved loop, so that a change to the Learner is measured side by side with the code before it.
 
 Run it under `flock /tmp/accel_sgd_bench.lock python bench/learner_overhead.py` so that two timing
 scripts never run at once."""
-import argparse, importlib, importlib.util, statistics, sys, time
+import argparse, importlib, importlib.util, io, statistics, sys, time
+from contextlib import redirect_stdout
 from functools import partial
 from pathlib import Path
 
@@ -20,7 +22,7 @@ import torch, torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).parent))
 from benchlib import course_cnn, progress, sync
 from accel_sgd.data import fashion_mnist_dls
-from accel_sgd.callbacks import MetricsCB
+from accel_sgd.callbacks import MetricsCB, ProgressCB, RecorderCB
 from accel_sgd.learner import DeviceCB, Learner
 
 
@@ -78,10 +80,11 @@ def main():
 
     bare_model = course_cnn(0)
     bare = BareLoop(bare_model, fashion_mnist_dls(args.bs, device=device), opt_func(bare_model.parameters()), device)
-    learn = Learner(course_cnn(0), fashion_mnist_dls(args.bs, device=device), F.cross_entropy,
-                    opt_func=partial(torch.optim.AdamW, eps=1e-5), lr=1e-3, cbs=[DeviceCB(device), MetricsCB()])
-
-    learners = {'Learner (TrainCB+DeviceCB+MetricsCB)': learn}
+    def learner(*cbs): return Learner(course_cnn(0), fashion_mnist_dls(args.bs, device=device), F.cross_entropy,
+                                      opt_func=partial(torch.optim.AdamW, eps=1e-5), lr=1e-3, cbs=[DeviceCB(device), *cbs])
+    learn = learner(ProgressCB(mode='console'))   # every default; bars drawn as on a terminal (into a buffer)
+    learners = {'Learner (all defaults)': learn,
+                'Learner (TrainCB+DeviceCB+MetricsCB)': learner().remove_cbs(RecorderCB, ProgressCB)}
     if args.baseline:
         base_learner, base_callbacks = load_baseline(args.baseline)
         learners['baseline Learner (--baseline)'] = base_learner.Learner(
@@ -89,9 +92,10 @@ def main():
             lr=1e-3, cbs=[base_learner.DeviceCB(device), base_callbacks.MetricsCB()])
 
     def timed(run):
-        "Wall-clock and CPU (this process, all threads) seconds of `run()`."
+        "Wall-clock and CPU (this process, all threads) seconds of `run()`, its printing (bars, tables) kept in a buffer."
         sync(device); wall, cpu = time.perf_counter(), time.process_time()
-        run(); sync(device)
+        with redirect_stdout(io.StringIO()): run()
+        sync(device)
         return time.perf_counter() - wall, time.process_time() - cpu
     def time_bare(): return timed(bare.epoch)
 
@@ -112,18 +116,20 @@ def main():
     print(f"one epoch ({len(learn.dls.train)} training + {len(learn.dls.valid)} validation batches, bs {args.bs}, "
           f"{device}, {torch.get_num_threads()} threads), median of {args.reps}; wall clock, and CPU time of this "
           "process (less sensitive to other processes on a busy machine):")
-    print(f"{'variant':40} {'wall s':>8} {'ratio':>6} {'cpu s':>8} {'ratio':>6}")
+    print(f"{'variant':40} {'wall s':>8} {'ratio':>6} {'cpu s':>8} {'ratio':>6}   (ratios to the bare loop)")
     medians = {name: [statistics.median(t[i] for t in ts) for i in (0, 1)] for name, ts in times.items()}
     base = medians['bare loop']
     for name, (wall, cpu) in medians.items():
         print(f"{name:40} {wall:8.3f} {wall / base[0]:6.3f} {cpu:8.3f} {cpu / base[1]:6.3f}")
     for name, ts in times.items(): print(f"  {name} wall s per epoch: {' '.join(f'{t[0]:.2f}' for t in ts)}")
-    wall, cpu = medians['Learner (TrainCB+DeviceCB+MetricsCB)']
-    print(f"overhead per batch: {(wall - base[0]) / n_batches * 1e6:.0f} us wall, {(cpu - base[1]) / n_batches * 1e6:.0f} us cpu; "
-          f"ratio {wall / base[0]:.3f} wall, {cpu / base[1]:.3f} cpu (goal <= 1.03)")
-    if args.baseline:
-        (bw, bc), (nw, nc) = medians['baseline Learner (--baseline)'], medians['Learner (TrainCB+DeviceCB+MetricsCB)']
-        print(f"this Learner / the baseline's: {nw / bw:.3f} wall, {nc / bc:.3f} cpu")
+    for name in learners:
+        if name.startswith('baseline'): continue
+        wall, cpu = medians[name]
+        print(f"{name}: overhead per batch {(wall - base[0]) / n_batches * 1e6:.0f} us wall, {(cpu - base[1]) / n_batches * 1e6:.0f} us cpu; "
+              f"ratio {wall / base[0]:.3f} wall, {cpu / base[1]:.3f} cpu (goal <= 1.03)")
+        if args.baseline:
+            bw, bc = medians['baseline Learner (--baseline)']
+            print(f"  / the baseline's Learner: {wall / bw:.3f} wall, {cpu / bc:.3f} cpu")
     if not same: raise SystemExit("the loops did not compute the same weights")
 
 
