@@ -14,7 +14,7 @@ import importlib
 # The modules whose public names are also importable from the package itself (`from accel_sgd import Learner`,
 # or `from accel_sgd import *`). The course's teaching optimizers (`accel_sgd.course_optimizers`) are left out on
 # purpose: their names (`SGD`, `Adam`...) would hide that the real optimizers are `accel_sgd.optimizer`'s.
-_MAIN_MODULES = ('core', 'data', 'learner', 'state', 'callbacks', 'lr_finder', 'checkpoint', 'hooks', 'models', 'init',
+_MAIN_MODULES = ('core', 'data', 'learner', 'state', 'callbacks', 'lr_finder', 'checkpoint', 'tracker', 'hooks', 'models', 'init',
                  'steppers', 'flat_params', 'optimizer', 'schedules', 'speed', 'augment', 'distributed', 'launcher')
 
 def _index() -> tuple[dict[str, str], tuple[str, ...]]:

@@ -17,7 +17,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from .core import choose_precision, native_bf16
 from .data import load_fashion_mnist, TensorLoader, DataLoaders
 from .learner import Learner, DeviceCB
-from .callbacks import MixedPrecision, EMACB
+from .callbacks import MixedPrecision, EMACB, MetricsCB, RecorderCB, ProgressCB
 from .schedules import OneCycleCB
 from .optimizer import OPTIMIZERS
 from .models import MODELS
@@ -117,7 +117,8 @@ def recipe_learner(recipe:Recipe, seed:int, data:tuple, device='cpu') -> Learner
     opt = partial(OPTIMIZERS[recipe.opt], wd=recipe.wd)
     torch.manual_seed(seed)   # the augmentations' draws
     model = recipe_model(recipe, seed, x)
-    return Learner(model, DataLoaders(train, test), loss, lr=recipe.lr, cbs=cbs, opt_func=opt)
+    learn = Learner(model, DataLoaders(train, test), loss, lr=recipe.lr, cbs=cbs, opt_func=opt)
+    return learn.remove_cbs(MetricsCB, RecorderCB, ProgressCB)   # timed as the loop alone: no metrics, records or progress
 
 # %% ../nbs/08_speedrun.ipynb #4ce0b399
 def test_accuracy(learn:Learner, # a learner whose validation loader is the test set (`recipe_learner`)

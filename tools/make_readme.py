@@ -28,7 +28,8 @@ def render_readme() -> str:
     exporter = MarkdownExporter()
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={'remove-cell'}, remove_input_tags={'remove-input'},
                                                          remove_all_outputs_tags={'remove-output'}), enabled=True)
-    body = re.sub(r'\n{3,}', '\n\n', exporter.from_notebook_node(nb)[0]).strip()
+    body = re.sub(r'<style>.*?</style>\s*', '', exporter.from_notebook_node(nb)[0], flags=re.S)   # progress bars' CSS: GitHub shows it as text
+    body = re.sub(r'\n{3,}', '\n\n', body).strip()
     return f'<!-- Generated from {nbs_dir}/{cfg.readme_nb} by tools/make_readme.py: edit the notebook, not this file. -->\n\n{body}\n'
 
 
