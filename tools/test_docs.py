@@ -225,7 +225,7 @@ def test_api_has_its_block(name, link, kind, report):
     assert (block['heading'], '/blob/' in (block['source'] or '')) == (qual(name, kind), True), '(heading, links to its source)'
 
 
-@pytest.mark.parametrize('name', ['Learner.fit', 'Learner.lr_find', 'RecorderCB.plot_loss', 'Optimizer.step'])
+@pytest.mark.parametrize('name', ['Learner.fit', 'Learner.lr_find', 'RecorderPlots.plot_loss', 'Optimizer.step'])
 def test_methods_a_user_calls_are_documented(name, report):
     "The methods the course has its readers call: each a block with a parameter table (Type / Default / Details)."
     link = next((l for n, l, k in API if n == name), None)
