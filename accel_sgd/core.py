@@ -143,6 +143,7 @@ def show_stored(chapter:str, key:str, path=None):
         if out['output_type'] == 'stream': print(out['text'], end='', file=sys.stderr if out['name'] == 'stderr' else sys.stdout)
         elif 'data' in out: display(out['data'], raw=True, metadata=out.get('metadata', {}))
 
+# %% ../nbs/00_core.ipynb #fbf39b33
 def run_all_note(n:int, minutes:float|None=None, run_slow:bool=False) -> str:
     "What a chapter's first cell prints: Run All's measured time, and what its `n` slow cells do."
     took = f"Run All takes about {minutes:g} min on a 2-core CPU. " if minutes else ''
