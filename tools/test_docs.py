@@ -2,7 +2,7 @@
 once it has settled (never a fixed sleep), judged against its notebook (tools/build_docs.py's manifest) and the library's
 API (`__all__`, nbdev's `_modidx.py`); then the build's own functions.   python tools/test_docs.py [--no-build] [pytest args]"""
 from __future__ import annotations
-import ast, base64, functools, http.server, importlib, importlib.util, inspect, json, os, re, shutil, sys, threading, time, zlib
+import ast, functools, http.server, importlib, importlib.util, inspect, json, os, re, shutil, sys, threading, time, zlib
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 import pytest
@@ -122,11 +122,8 @@ def open_page(pg, base: str, name: str, vp: str) -> dict:
         shot = SCREENS/('' if vp == 'desktop' else vp)/(Path(name).stem + '.png')
         shot.parent.mkdir(parents=True, exist_ok=True)
         try:
-            if vp == 'phone': pg.screenshot(path=shot)
-            else:       # Chromium's own capture with its fast PNG encoding: twice Playwright's speed on 50,000 px pages
-                cdp = pg.context.new_cdp_session(pg)
-                shot.write_bytes(base64.b64decode(cdp.send('Page.captureScreenshot', {'format': 'png', 'optimizeForSpeed': True, 'captureBeyondViewport': True,
-                                 'clip': {'x': 0, 'y': 0, 'width': 1280, 'height': min(rep['height'], 80_000), 'scale': 1}})['data'])); cdp.detach()
+            whole = {'x': 0, 'y': 0, 'width': 1280, 'height': min(rep['height'], 80_000)}    # at most what Chromium captures in one image
+            pg.screenshot(path=shot, full_page=vp == 'desktop', clip=whole if vp == 'desktop' else None)
             rep['screenshot'] = shot
         except Exception as e: rep['screenshot_error'] = f'{type(e).__name__}: {str(e).splitlines()[0]}'
     finally:
