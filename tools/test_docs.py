@@ -1,6 +1,6 @@
 """The docs site's checks: every page of `_docs/` opened in Debian's Chromium by Playwright at 1280 x 900 and 390 x 844 px,
 once it has settled (never a fixed sleep), judged against its notebook (tools/build_docs.py's manifest) and the library's
-API (`__all__`, nbdev's `_modidx.py`); then the build's own functions.   python tools/test_docs.py [--no-build] [pytest args]"""
+API (`__all__`, nbdev's `_modidx.py`); then what no page can show.   python tools/test_docs.py [--no-build] [pytest args]"""
 from __future__ import annotations
 import ast, functools, http.server, importlib, importlib.util, inspect, json, os, re, shutil, sys, threading, time, zlib
 from pathlib import Path
