@@ -356,15 +356,17 @@ def test_foreign_names():
 
 
 def test_notebook_conversion():
-    "Folds become closed <details> (a code cell's output folded with it unless `fold-output: false`): the manifest the folds check reads."
+    "Folds become closed <details> (a code cell's output folded with it unless `fold-output: false`), as the folds check expects; empty results go."
     from nbformat.v4 import new_code_cell as code, new_markdown_cell, new_notebook, new_output as output
     nb = new_notebook(cells=[new_markdown_cell('<!-- fold: Show the answer to 3 -->\nBecause $x$.'),
         code('#| code-fold: true\n#| code-summary: "Show the solution"\nprint(1)', outputs=[output('stream', name='stdout', text='1\n')]),
-        code('#| code-fold: true\n#| fold-output: false\nassert True\nprint(2)', outputs=[output('stream', name='stdout', text='2\n')])])
+        code('#| code-fold: true\n#| fold-output: false\nassert True\nprint(2)', outputs=[output('stream', name='stdout', text='2\n')]),
+        code('ax.plot(x)', outputs=[output('execute_result', data={}, execution_count=1)])])
     out, info = build_docs.convert_notebook(nb, lambda u: u, lambda m: None)
     assert out.cells[0].source.startswith('<details class="admonition hide above-input fold">') and 'Because' in out.cells[0].source
     assert out.cells[1].metadata['tags'] == ['hide-cell'] and out.cells[1].metadata['mystnb'] == {'code_prompt_show': 'Show the solution', 'code_prompt_hide': 'Hide the solution'}
     assert out.cells[2].metadata['tags'] == ['hide-input'] and [f['kind'] for f in info['folds']] == ['markdown', 'code+output', 'code']
+    assert out.cells[3].outputs == []      # an empty result is dropped
 
 
 def test_layers_check(tmp_path, capsys):
