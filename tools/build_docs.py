@@ -101,7 +101,7 @@ _re_api = re.compile(r'^(#{1,6}) ([^\n]+)\n\n(`{4,})\{container\} api-block\n(.*
 
 
 def api_blocks(md: str, target, seen: set) -> tuple[str, list[dict]]:
-    "tools/api_doc.py's blocks, links made relative and kept out of code, one already on the page (a method in its class) left out; and their facts."
+    "tools/api_doc.py's blocks as markdown cells are, links kept out of code, one already on the page (a method in its class) left out; their facts."
     out, info = [], []
     for m in _re_api.finditer(md):
         hashes, heading, _, body = m.groups()
@@ -109,14 +109,8 @@ def api_blocks(md: str, target, seen: set) -> tuple[str, list[dict]]:
         seen.add(name.lower())
         full = (re.findall(r'^:canonical: (\S+)', body, re.M) or [f"{m}.{name}" for m in re.findall(r'^:module: (\S+)', body, re.M)] or [None])[0]
         info.append({'name': name, 'anchor': name.lower(), 'level': len(hashes), 'method': '{py:method}' in body, 'object': full})
-        out.append(m[0].replace(body, foreign_names(rewrite_links(unlink_code(body), target))))
+        out.append(m[0].replace(body, foreign_names(quarto_to_myst(unlink_code(body), target))))
     return '\n\n'.join(out), info
-
-
-def has_math(md: str) -> bool:
-    "Does markdown hold LaTeX (`$...$` by pandoc's rule, so `$5 and $10` is not maths; `$$`; `\\begin{}`) outside code?"
-    prose = re.sub(r'(`+).+?\1', '', re.sub(r'^\s*(`{3,}|~{3,}).*?^\s*\1', '', md, flags=re.S | re.M), flags=re.S)
-    return bool(re.search(r'\$\$.+?\$\$|(?<![\\$])\$[^\s$][^$]*?(?<![\s\\])\$(?![\d$])|\\begin\{', prose, re.S))
 
 
 def page_name(nb: Path) -> str: return re.sub(r'^\d+[a-zA-Z0-9]*_', '', nb.stem.lower())     # as nbdev's doc links name it
@@ -124,7 +118,7 @@ def page_name(nb: Path) -> str: return re.sub(r'^\d+[a-zA-Z0-9]*_', '', nb.stem.
 
 def convert_notebook(nb, target, warn=print, gfm: bool = False) -> tuple[object, dict]:
     "A processed notebook -> the notebook myst-nb renders (`gfm`: the README's), and the facts the browser test checks."
-    cells, seen, info = [], set(), {'title': None, 'api': [], 'math': False, 'folds': []}
+    cells, seen, info = [], set(), {'title': None, 'api': [], 'folds': []}
     md_cell = lambda s: cells.append(nbformat.v4.new_markdown_cell(s))
     markdown = lambda md: quarto_to_myst(md, target, gfm) if gfm else foreign_names(quarto_to_myst(md, target))
     for cell in nb.cells:
@@ -144,14 +138,12 @@ def convert_notebook(nb, target, warn=print, gfm: bool = False) -> tuple[object,
                        f'<summary aria-label="Toggle hidden content">\n<p class="collapsed admonition-title">{summary}</p>\n<p class="expanded '
                        f'admonition-title">{hide}</p>\n</summary>\n\n{body}\n\n</details>')
                 info['folds'].append({'kind': 'markdown', 'summary': summary, 'first': ' '.join(body.split())[:60]})
-            info['math'] |= has_math(src := markdown(src))
+            src = markdown(src)
             if info['title'] is None and (m := re.match(r'#\s+(.+)', src)): info['title'] = m[1].strip()
             md_cell(src)
         elif cell.cell_type == 'code':
             opts, src = cell_options(cell.source)
-            if opts.get('include') == 'false': continue
             tags, outputs, meta = set(cell.metadata.get('tags', [])), list(cell.get('outputs', [])), {}
-            if opts.get('warning') == 'false': outputs = [o for o in outputs if o.get('name') != 'stderr']
             if opts.get('output') == 'asis':      # markdown outputs (show_doc's) become part of the page
                 for o in [o for o in outputs if 'text/markdown' in o.get('data', {})]:
                     md, outputs = ''.join(o['data']['text/markdown']), [p for p in outputs if p is not o]
@@ -160,14 +152,12 @@ def convert_notebook(nb, target, warn=print, gfm: bool = False) -> tuple[object,
                     if md.strip(): md_cell(md)
                 if not outputs: continue
             if opts.get('echo') == 'false' or not src.strip(): tags.add('remove-input')
-            if opts.get('output') == 'false': tags.add('remove-output')
             if opts.get('code-fold') == 'true' and src.strip() and 'remove-input' not in tags:   # folded with its output unless fold-output: false
                 summary, with_output = opts.get('code-summary') or 'Show code', opts.get('fold-output') != 'false' and bool(outputs) and 'remove-output' not in tags
                 tags.add('hide-cell' if with_output else 'hide-input')
                 meta['mystnb'] = {'code_prompt_show': summary, 'code_prompt_hide': re.sub(r'^Show\b', 'Hide', summary)}
                 info['folds'].append({'kind': 'code+output' if with_output else 'code', 'summary': summary, 'first': src.strip().split('\n')[0][:60]})
             if tags: meta['tags'] = sorted(tags)
-            for o in outputs: o.get('data', {}).pop('application/vnd.jupyter.widget-view+json', None)    # no widget state here
             if (outputs := [o for o in outputs if o.output_type not in ('execute_result', 'display_data') or o.get('data')]) or src.strip():
                 cells.append(nbformat.v4.new_code_cell(src, metadata=meta, outputs=outputs, execution_count=cell.get('execution_count')))
     for i, c in enumerate(cells): c.id = f'c{i}'     # the same page gives the same file: Sphinx rereads only what changed

@@ -8,7 +8,7 @@
    editable install of the repository is not active);
 3. README.md is nbs/index.ipynb's, the wheel's metadata, the imports follow CONTRIBUTING.md's map, the docs site passes.
 Usage: python tools/check_nbs.py [--outside] [glob ...]   (a glob runs the matching notebooks only, and no step 3)"""
-import os, re, shutil, subprocess, sys, sysconfig, tempfile, time
+import os, shutil, subprocess, sys, sysconfig, tempfile, time
 from pathlib import Path
 
 import psutil
@@ -25,20 +25,13 @@ PROBE = "import accel_sgd, os, sys; print(accel_sgd.__file__); print(*sys.path, 
 def gb(n: int) -> str: return f'{n / 2**30:.1f} GB'
 
 
-def git_state(path: str) -> dict:
-    "Each file under `path` that differs from HEAD, with its diff (an untracked one: 'untracked')."
-    git = lambda *a: subprocess.run(['git', *a, '--', path], cwd=ROOT, capture_output=True, text=True).stdout
-    state = {m.group(1): m.group(0) for m in re.finditer(r'^diff --git a/(\S+) .*?(?=^diff --git |\Z)', git('diff', 'HEAD'), re.M | re.S)}
-    return state | {f: 'untracked' for f in git('ls-files', '--others', '--exclude-standard').split()}
-
-
 def changed_by(cmd: list, path: str) -> list:
-    "Run `cmd`; the files under `path` it changed (git's view before and after: a tree that was not clean stays comparable)."
-    before = git_state(path)
-    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    "Run `cmd`; the files under `path` it changed, by git's diff against the tree as it was (a tree that was not clean stays comparable)."
+    git = lambda *a: subprocess.run(['git', *a], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    base, untracked = (git('stash', 'create') or ['HEAD'])[0], lambda: set(git('ls-files', '--others', '--exclude-standard', '--', path))
+    before, res = untracked(), subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if res.returncode: return [f'{cmd[0]} failed:\n{res.stdout}{res.stderr}']
-    after = git_state(path)
-    return sorted(f for f in before.keys() | after.keys() if before.get(f) != after.get(f))
+    return sorted(set(git('diff', '--name-only', base, '--', path)) | (untracked() ^ before))
 
 
 def run_notebooks(files, cmd, cwd, env, record) -> int:

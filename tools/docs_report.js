@@ -24,10 +24,12 @@
   }
   const beside = (m, k) => { const n = (m.closest('.math') || m)[k]; return n && n.nodeType === 3 ? n.nodeValue : ''; };
   return {
-    title: document.title, h1s: all('h1', art).map(h => h.textContent.replace(/[#¶]\s*$/, '').trim()), text: texts.join(' '),
+    title: document.title, h1s: all('h1', art).map(h => h.textContent.replace(/[#¶]\s*$/, '').trim()), text: texts.join('\n'),
     images: all('img').map(i => [i.currentSrc || i.src, i.naturalWidth]), links: all('a[href]').map(a => a.href),
-    mjx: all('mjx-container').length, mjx_errors: all('mjx-merror').length,
+    mjx_errors: all('mjx-merror').length,
     stray_dollars: all('mjx-container').filter(m => /\$\s*$/.test(beside(m, 'previousSibling')) || /^\s*[,.;:]?\$/.test(beside(m, 'nextSibling')))
+      .map(m => (m.closest('p, li, td') || m).textContent.slice(0, 80)),
+    loose_punctuation: all('mjx-container').filter(m => !m.closest('.nowrap') && /^[,.;:!?)]/.test(beside(m, 'nextSibling')))
       .map(m => (m.closest('p, li, td') || m).textContent.slice(0, 80)),
     code: pres.map(p => { const s = getComputedStyle(p);
       return {first: first(p.textContent), text: p.textContent, cell: !!p.closest('div.cell'), wraps: s.textWrapMode ? s.textWrapMode !== 'nowrap' : !['pre', 'nowrap'].includes(s.whiteSpace),
@@ -40,7 +42,7 @@
       return {id: sec?.id, heading: h ? h.textContent.replace(/[#¶]\s*$/, '').trim() : null, signature: b.querySelector('pre')?.textContent || '',
               source: b.querySelector('a.api-source')?.href, doc: all(':scope > p', b).some(p => !p.querySelector('a.api-source')),
               table_head: t ? all('thead th', t).map(c => c.textContent.trim()).filter(c => c) : [],
-              table_rows: t ? all('tbody tr', t).map(r => r.cells[0].textContent.trim()) : []}; }),
+              table_rows: t ? all('tbody tr', t).map(r => [r.cells[0].textContent.trim(), r.cells[r.cells.length - 1].textContent.trim()]) : []}; }),
     folds: all('details', art).map(d => ({summary: (d.querySelector(':scope > summary .collapsed') || d.querySelector(':scope > summary'))?.textContent.trim() || '',
       open: d.open, shown: [...d.children].some(c => c.tagName !== 'SUMMARY' && vis(c) && c.getBoundingClientRect().height > 0), output: !!d.querySelector('div.cell_output')})),
     scroll_width: document.scrollingElement.scrollWidth, inner_width: innerWidth, height: Math.ceil(document.scrollingElement.scrollHeight),
