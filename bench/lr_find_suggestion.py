@@ -1,19 +1,20 @@
 """How far `lr_find`'s suggestions land from the best peak learning rate of real training runs, on set-ups
-that differ in model (the course CNN, an MLP, a small ResNet, the CNN with LayerNorm), optimizer (adam, sgd
-with and without momentum, lion) and batch size.
+that differ in model (the course CNN, an MLP, a small ResNet, the CNN with LayerNorm, the CNN twice as wide),
+optimizer (adam, sgd with and without momentum, lion, rmsprop) and batch size. The default rule was chosen on
+the course CNN with adam (TUNED); the table counts how often each rule is within 2x on the others.
 
-For each set-up (a model, an optimizer, a batch size, a training budget), all seeded:
+For each set-up (a model, an optimizer, a batch size, a training budget), all seeded, with 3 seeds (--seeds):
 
-1. `lr_find` with its default arguments on the set-up's training images; the curve (the lr and the loss of
-   every step) is stored, so that any suggestion rule can be read off it later without training again.
+1. `lr_find` with its default arguments on the set-up's training images, once per seed; the curves (the lr and
+   the loss of every step) are stored, so that any suggestion rule can be read off it later without training again.
 2. A sweep of short training runs: 1cycle (`fit_one_cycle`) for the set-up's epochs at each peak rate of a
-   grid of powers 10^(k/4) (1.78x apart), the same weights and batches for every rate. Training images come
+   grid of powers 10^(k/4) (1.78x apart), each seed's weights and batches the same for every rate. Training images come
    from the first 50,000 training images; accuracy is measured on the last 5,000 (a validation split: the
    test set is never looked at). The grid spans 2 grid steps either side of the grid rate nearest the
-   curve's minimum, and grows at an end while the best rate is at that end. The sweep's best rate is the
-   grid rate with the highest validation accuracy.
-3. Each suggestion rule of `LRFindResult` (all of them, the default included) read off the stored curve,
-   and its ratio to the best rate, max(s/b, b/s): 1 is the best rate; the goal for the default is at most 2.
+   curve's minimum, and grows at an end while the best rate is at that end (6 rates at most). The sweep's best
+   rate is the grid rate with the highest validation accuracy, averaged over the seeds.
+3. Each suggestion rule of `LRFindResult` (all of them, the default included) read off each stored curve,
+   the median over the seeds, and its ratio to the best rate, max(s/b, b/s): 1 is the best rate; the goal for the default is at most 2.
    One more training run at each suggestion listed by --train-at gives its accuracy.
 
     OMP_NUM_THREADS=1 python bench/lr_find_suggestion.py --json bench/results/lr_find_suggestion.json [--setups NAME ...]
@@ -21,10 +22,11 @@ For each set-up (a model, an optimizer, a batch size, a training budget), all se
     python bench/lr_find_suggestion.py --json /tmp/q.json --quick   # a check that it runs: 2,000 images, 3 rates
 
 The JSON is written after every training run, and a run already in it (same set-up, same rate) is not
-repeated: an interrupted bench goes on where it stopped. Budgets are small (10,000 images or fewer, 2 epochs)
-so that the whole bench takes minutes on one CPU thread; each set-up's 'seconds' are in the JSON.
+repeated: an interrupted bench goes on where it stopped. Budgets are those of a short real run (50,000 images
+for 3 epochs; fewer images for the slower models), so the bench takes about an hour of one CPU thread per three
+set-ups (two processes with --setups and two JSON files split it); each set-up's 'seconds' are in the JSON.
 """
-import argparse, json, math, os, sys, time
+import argparse, json, math, os, statistics, sys, time
 from functools import partial
 from pathlib import Path
 
@@ -63,15 +65,17 @@ MODELS = {'course': course_model,                                          # 30k
 OPTIMIZERS = {'adam': (adam, True), 'sgd_mom': (partial(sgd, mom=0.9), True), 'sgd': (sgd, False),
               'rmsprop': (rmsprop, False), 'lion': (lion, True)}
 
-SETUPS = {   # name: model, optimizer, batch size, training images, epochs; small budgets, so that the bench takes minutes
-    'course_adam':    dict(model='course', opt='adam', bs=128, n_train=10_000, epochs=2),
-    'course_sgd_mom': dict(model='course', opt='sgd_mom', bs=128, n_train=10_000, epochs=2),
-    'mlp_adam':       dict(model='mlp', opt='adam', bs=128, n_train=10_000, epochs=2),
-    'mlp_sgd':        dict(model='mlp', opt='sgd', bs=64, n_train=10_000, epochs=2),
-    'resnet_sgd_mom': dict(model='resnet', opt='sgd_mom', bs=128, n_train=5_000, epochs=2),
-    'layernorm_lion': dict(model='course_layernorm', opt='lion', bs=128, n_train=10_000, epochs=2),
+SETUPS = {   # name: model, optimizer, batch size, training images, epochs: the budgets of a real short run, smaller where the model is slow
+    'course_adam':    dict(model='course', opt='adam', bs=128, n_train=50_000, epochs=3),
+    'course_sgd_mom': dict(model='course', opt='sgd_mom', bs=128, n_train=50_000, epochs=3),
+    'mlp_adam':       dict(model='mlp', opt='adam', bs=128, n_train=50_000, epochs=3),
+    'mlp_sgd':        dict(model='mlp', opt='sgd', bs=64, n_train=50_000, epochs=3),
+    'resnet_sgd_mom': dict(model='resnet', opt='sgd_mom', bs=128, n_train=10_000, epochs=2),
+    'layernorm_lion': dict(model='course_layernorm', opt='lion', bs=128, n_train=20_000, epochs=3),
+    'wide_rmsprop':   dict(model='course_wide', opt='rmsprop', bs=256, n_train=20_000, epochs=3),
 }
-SEEDS = (0,)   # each rate is trained with each seed (weights and batch order); each seed's lr_find is stored too
+TUNED = ('course_adam',)   # the set-up the default rule was chosen on (the course's model and optimizer); the others were not looked at
+SEEDS = (0, 1, 2)   # each rate is trained with each seed (weights and batch order); each seed's lr_find is stored too (--seeds)
 
 
 def split_dls(fm, bs:int, n_train:int, seed:int) -> DataLoaders:
@@ -120,16 +124,20 @@ def best_rate(record:dict) -> float:
     accs = sweep(record)
     return max((lr for lr in accs if accs[lr] is not None), key=accs.get)
 
+def off_by(lr:float, best:float) -> float: return round(max(lr / best, best / lr), 3)
+
 def score(record:dict):
-    "The suggestions of the library's current rules on each stored curve, and their ratios to the sweep's best rate."
+    "The suggestions of the library's current rules on each seed's stored curve, their median over the seeds, and its ratio to the sweep's best rate."
     best = record['best_lr'] = best_rate(record)
     record['best_accuracy'] = sweep(record)[best]
+    record['best_at_end'] = best in (min(sweep(record)), max(sweep(record)))   # then the true best may lie further out
     for curve in record['finder']:
         found = LRFindResult(curve['lrs'], curve['losses'], curve['stopped'])
         curve['suggestions'] = dict(found.suggestions)
-        curve['ratios'] = {k: round(max(v / best, best / v), 3) for k, v in found.suggestions.items()}
+        curve['ratios'] = {k: off_by(v, best) for k, v in found.suggestions.items()}
     record['default'] = LRFindResult.default
-    record['suggestions'], record['ratios'] = record['finder'][0]['suggestions'], record['finder'][0]['ratios']   # seed 0's
+    record['suggestions'] = {k: statistics.median_low(c['suggestions'][k] for c in record['finder']) for k in record['finder'][0]['suggestions']}
+    record['ratios'] = {k: off_by(v, best) for k, v in record['suggestions'].items()}
     record['accuracy_at'] = {k: mean_accuracy(record['runs'], v) for k, v in record['suggestions'].items()}
 
 
@@ -156,7 +164,8 @@ def run_setup(name:str, setup:dict, fm, record:dict, save, train_rules, half:int
         record['finder'].append({'seed': seed, 'lrs': found.lrs, 'losses': found.losses, 'stopped': found.stopped,
                                  'seconds': round(time.perf_counter() - start, 1)}); save()
     minimum = LRFindResult(**{k: record['finder'][0][k] for k in ('lrs', 'losses', 'stopped')}).suggestions['minimum']
-    ks, grown = list(range(grid_rate(minimum) - half, grid_rate(minimum) + half + 1)), 0
+    ks = sorted(set(range(grid_rate(minimum) - half, grid_rate(minimum) + half + 1)) | {grid_rate(lr) for lr in sweep(record)})
+    grown = len(ks) - (2 * half + 1)   # a resumed sweep counts the rates it has grown already
     while True:
         for k in ks: train_missing(name, setup, fm, record, rate(k), True, save)
         best = grid_rate(best_rate(record))
@@ -170,17 +179,19 @@ def run_setup(name:str, setup:dict, fm, record:dict, save, train_rules, half:int
 
 
 def table(results:dict) -> str:
-    "One row per set-up: the best rate and its accuracy, each rule's ratio to it (seed 0's lr_find), the accuracy at the default suggestion."
+    "One row per set-up: the best rate and its accuracy, each rule's ratio to it (the median suggestion over the seeds' lr_find), the accuracy at the default suggestion."
     rules = list(next(iter(results.values()))['ratios'])
     lines = [f"{'set-up':18} {'best lr':>8} {'acc':>6}  " + ' '.join(f"{r:>8}" for r in rules) + f"  {'acc at default':>14}"]
     for name, rec in results.items():
         acc = rec['accuracy_at'][rec['default']]
-        lines.append(f"{name:18} {rec['best_lr']:8.3g} {rec['best_accuracy']:6.4f}  "
+        lines.append(f"{name + (' *' if name in TUNED else ''):18} {rec['best_lr']:7.3g}{'!' if rec['best_at_end'] else ' '} {rec['best_accuracy']:6.4f}  "
                      + ' '.join(f"{rec['ratios'][r]:7.2f}x" for r in rules) + f"  {'not run' if acc is None else f'{acc:.4f}':>14}")
+    untuned = [name for name in results if name not in TUNED]
     for rule in rules:
-        within = [name for name, rec in results.items() if rec['ratios'][rule] <= 2]
+        within = [name for name in untuned if results[name]['ratios'][rule] <= 2]
         lines.append(f"{rule:>8}{' (default)' if rule == LRFindResult.default else ''}: within 2x of the best rate on "
-                     f"{len(within)} of {len(results)} set-ups")
+                     f"{len(within)} of the {len(untuned)} set-ups it was not chosen on")
+    lines.append(f"(* the set-up the default was chosen on; ! the best rate is at an end of the grid; mean validation accuracy over {len(SEEDS)} seed(s))")
     return '\n'.join(lines)
 
 
@@ -190,12 +201,16 @@ def main():
     ap.add_argument('--setups', nargs='+', choices=list(SETUPS), default=list(SETUPS), help='which set-ups (default: all)')
     ap.add_argument('--train-at', nargs='*', default=None, help="rules whose suggestion gets a training run too (default: 'edge' and the default rule)")
     ap.add_argument('--rescore', action='store_true', help="only read the stored curves again with the library's current rules")
+    ap.add_argument('--seeds', type=int, default=3, help='seeds per rate and lr_find curves per set-up (default: %(default)s)')
     ap.add_argument('--quick', action='store_true', help='a check that the script runs: 2,000 images, 1 epoch, 3 rates (and 1 more at an end)')
     args = ap.parse_args()
+    global SEEDS
+    SEEDS = tuple(range(args.seeds))
     torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS', 1)))
     path = Path(args.json)
     data = json.loads(path.read_text()) if path.exists() else {}
     data.setdefault('setups', {})
+    data['tuned'] = list(TUNED)
     save = lambda: path.write_text(json.dumps(data, indent=1) + '\n')
     if args.rescore:
         for rec in data['setups'].values(): score(rec)
@@ -207,7 +222,7 @@ def main():
         setup = dict(SETUPS[name])
         if args.quick: setup.update(n_train=2000, epochs=1)
         record = data['setups'].setdefault(name, {})
-        run_setup(name, setup, fm, record, save, train_rules, *((1, 1) if args.quick else (2, 2)))
+        run_setup(name, setup, fm, record, save, train_rules, *((1, 1) if args.quick else (2, 6)))
         progress(f"{name}: done in {record['seconds']:.0f} s")
     print(data['machine']); print(table({k: data['setups'][k] for k in args.setups}))
 
