@@ -11,7 +11,7 @@ For each set-up (a model, an optimizer, a batch size, a training budget), all se
    grid of powers 10^(k/4) (1.78x apart), each seed's weights and batches the same for every rate. Training images come
    from the first 50,000 training images; accuracy is measured on the last 5,000 (a validation split: the
    test set is never looked at). The grid spans 2 grid steps either side of the grid rate nearest the
-   curve's minimum, and grows at an end while the best rate is at that end (6 rates at most). The sweep's best
+   curve's minimum, and grows at an end while the best rate is at that end (by 6 rates at most). The sweep's best
    rate is the grid rate with the highest validation accuracy, averaged over the seeds.
 3. Each suggestion rule of `LRFindResult` (all of them, the default included) read off each stored curve,
    the median over the seeds, and its ratio to the best rate, max(s/b, b/s): 1 is the best rate; the goal for the default is at most 2.
