@@ -7,13 +7,14 @@ outputs through the chapter's first cell, `setup_run_all`; no project needed) an
 is printed with its error (tools/check_nbs.py --outside). --store writes accel_sgd/stored_outputs.json: the outputs of
 every `#| slow` cell of nbs/, which Run All shows instead of running them (accel_sgd.core.setup_run_all).
     Usage: python tools/run_nb.py [--slow | --learner] [--memory] NB.ipynb ... | --store"""
-import json, os, sys
+import json, os, sys, tempfile
 from pathlib import Path
 
 import nbformat, psutil
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbdev.process import extract_directives
+from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,9 +54,14 @@ def main(args):
     for path in [Path(a) for a in args if not a.startswith('--')]:
         nb = nbformat.read(path, as_version=4)
         if learner: skip = set() if any('import setup_run_all' in c.source for c in nb.cells) else {'slow'}   # as Run All runs it
-        client = SkippingClient(nb, skip, '--memory' in args, learner, timeout=3600, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}})
+        # The kernel talks over Unix sockets in a directory of its own: TCP ports chosen by two kernels starting at once can collide
+        sockets = tempfile.TemporaryDirectory(prefix='nbk')
+        ipc = Config({'KernelManager': {'transport': 'ipc', 'ip': os.path.join(sockets.name, 'kernel')}})
+        client = SkippingClient(nb, skip, '--memory' in args, learner, timeout=3600, kernel_name='python3', config=ipc,
+                                resources={'metadata': {'path': str(path.parent)}})
         first = [(c, list(c.outputs)) for c in nb.cells if '--slow' in args and 'import setup_run_all' in c.source]
-        try: client.execute()
+        try:
+            with sockets: client.execute()
         except CellExecutionError:
             failed = next((c for c in reversed(nb.cells) if c.get('outputs') and any(o.output_type == 'error' for o in c.outputs)), None)
             if learner and failed: print(f'{path.name}: the failing cell printed:\n' + ''.join(o.get('text', '') for o in failed.outputs), file=sys.stderr)
