@@ -13,8 +13,9 @@ from . import __version__
 from .launcher import WorkerFailed, launch
 
 # %% auto #0
-__all__ = ['SCHEDULES', 'PRECISIONS', 'DEVICES', 'DEFAULT_LRS', 'DEFAULT_CHANNELS', 'DEFAULT_BS', 'build_parser', 'parse_args',
-           'CommandError', 'run_device', 'usable_cores', 'check_train', 'check_speedrun', 'worker_argv', 'main']
+__all__ = ['SCHEDULES', 'PRECISIONS', 'DEVICES', 'DEFAULT_LRS', 'DEFAULT_WDS', 'DEFAULT_CHANNELS', 'DEFAULT_BS', 'build_parser',
+           'parse_args', 'CommandError', 'run_device', 'usable_cores', 'check_train', 'check_speedrun', 'worker_argv',
+           'main']
 
 # %% ../nbs/07_cli.ipynb #6e986ca3
 SCHEDULES = ('onecycle', 'cosine', 'constant')
@@ -23,6 +24,8 @@ DEVICES = ('auto', 'cpu', 'cuda', 'mps')
 # The peak learning rate each optimizer starts with: for adam, the 1cycle recipe of 03b_schedules; for the
 # others, what lr_find suggested for them in the comparison run of 03a3_optimizer.
 DEFAULT_LRS = {'adam': 6e-2, 'sgd': 0.35, 'rmsprop': 8.5e-3, 'radam': 8e-2, 'lion': 1.8e-2, 'schedule_free_adamw': 1.8e-2}
+# The weight decay each optimizer starts with: for adam, the recipe's 0.01; the others none, their factories' default.
+DEFAULT_WDS = {name: 0.01 if name == 'adam' else 0. for name in DEFAULT_LRS}
 # The model and batch size of the recipe that 03b_schedules found above 90% on every seed in five epochs:
 # the course CNN with twice the channels, in batches of 512.
 DEFAULT_CHANNELS, DEFAULT_BS = (16, 32, 64, 128), 512
@@ -66,7 +69,8 @@ def _train_args(parser:argparse.ArgumentParser) -> argparse.ArgumentParser:
     add('--sched', choices=SCHEDULES, default='onecycle', help='schedule (default: %(default)s)')
     add('--epochs', type=_number(int), default=5, help='epochs (default: %(default)s)')
     add('--lr', type=_lr, default=None, help="peak learning rate, or 'find' (default: the optimizer's own)")
-    add('--wd', type=_number(float, zero=True), default=None, help="weight decay (default: the optimizer's own)")
+    wds = ', '.join(f'{wd:g} for {name}' for name, wd in DEFAULT_WDS.items() if wd)
+    add('--wd', type=_number(float, zero=True), default=None, help=f"weight decay (default: {wds}, 0 for the others)")
     add('--bs', type=_number(int), default=DEFAULT_BS, help='global batch size (default: %(default)s)')
     add('--channels', type=_channels, default=DEFAULT_CHANNELS,
         help="channels of the conv blocks, e.g. 8,16,32,64 for the course's original CNN (default: 16,32,64,128)")
@@ -113,6 +117,9 @@ def parse_args(argv:list[str]|None=None) -> argparse.Namespace:
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown: parser.exit(2, f"{parser.prog} {args.command}: error: unrecognized arguments: {' '.join(unknown)} (see --help)\n")
+    if args.command == 'train':   # the optimizer's own learning rate and weight decay, where not given
+        if args.lr is None: args.lr = DEFAULT_LRS[args.opt]
+        if args.wd is None: args.wd = DEFAULT_WDS[args.opt]
     return args
 
 # %% ../nbs/07_cli.ipynb #fb515b96
@@ -247,7 +254,6 @@ def _train(args:argparse.Namespace):
     _, warning = choose_precision(args.precision, device)
     if warning and args.nproc == 1 and (_torchrun() or (0,))[0] == 0:   # (the workers of --nproc warn for themselves)
         print(f"accel-sgd train: warning: --precision {args.precision}: {warning}", file=sys.stderr, flush=True)
-    if args.lr is None: args.lr = DEFAULT_LRS[args.opt]
     if args.nproc > 1:
         try: launch(['-m', 'accel_sgd', *worker_argv(args)], nproc=args.nproc)
         except WorkerFailed as e: raise CommandError(str(e), code=1) from None
