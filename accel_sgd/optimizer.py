@@ -412,9 +412,9 @@ def adam(params:Iterable, lr:float=1e-3, # (torch.optim.Adam's and AdamW's defau
          mom:float=0.9, # beta1, the momentum of the gradients
          sqr_mom:float=0.99, # beta2, the momentum of the squared gradients
          eps:float=1e-5, # added to the root of the unbiased average of squared gradients
-         wd:float=0.01, # weight decay: decoupled (AdamW) by default
+         wd:float=0., # weight decay: none unless given, as torch.optim.Adam; decoupled (AdamW) unless decouple_wd=False
          decouple_wd:bool=True, maximize:bool=False, compile:bool|str='auto') -> Optimizer:
-    "Adam (AdamW with the default decoupled weight decay), with fastai's defaults; takes torch's names (`betas`, `weight_decay`...)."
+    "Adam with fastai's betas and eps, and no weight decay unless given (then decoupled: AdamW); takes torch's names (`betas`, `weight_decay`...)."
     return Optimizer(params, [*_sign(maximize), *_decay(decouple_wd), ema_grad, ema_sqr_grad, adam_step], compile=compile,
                      torch_names=ADAM_NAMES, settings=dict(decouple_wd=decouple_wd, maximize=maximize),
                      lr=lr, mom=mom, sqr_mom=sqr_mom, eps=eps, wd=wd)

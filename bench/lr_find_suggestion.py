@@ -62,7 +62,7 @@ MODELS = {'course': course_model,                                          # 30k
           'course_layernorm': partial(course_model, norm=LayerNorm),       # LayerNorm in place of BatchNorm
           'mlp': mlp, 'resnet': small_resnet}
 # (factory, whether it has a momentum for 1cycle to cycle); the library's optimizers, uncompiled
-OPTIMIZERS = {'adam': (adam, True), 'sgd_mom': (partial(sgd, mom=0.9), True), 'sgd': (sgd, False),
+OPTIMIZERS = {'adam': (partial(adam, wd=0.01), True), 'sgd_mom': (partial(sgd, mom=0.9), True), 'sgd': (sgd, False),
               'rmsprop': (rmsprop, False), 'lion': (lion, True)}
 
 SETUPS = {   # name: model, optimizer, batch size, training images, epochs: the budgets of a real short run, smaller where the model is slow

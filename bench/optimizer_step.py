@@ -66,8 +66,8 @@ def rows():
         'SGD + momentum': (torch_impls(T.SGD, lr=1e-3, momentum=0.9), fa.get('sgd'), partial(sgd, lr=1e-3, mom=0.9), None),
         'RMSProp': (torch_impls(T.RMSprop, fused=False, lr=1e-3, alpha=0.99, eps=1e-5), fa.get('rmsprop'), partial(rmsprop, lr=1e-3), None),
         'Adam (L2)': (torch_impls(T.Adam, lr=1e-3, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01), fa.get('adam'),
-                      partial(adam, lr=1e-3, decouple_wd=False), None),
-        'AdamW': (torch_impls(T.AdamW, lr=1e-3, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01), fa.get('adamw'), partial(adam, lr=1e-3), None),
+                      partial(adam, lr=1e-3, wd=0.01, decouple_wd=False), None),
+        'AdamW': (torch_impls(T.AdamW, lr=1e-3, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01), fa.get('adamw'), partial(adam, lr=1e-3, wd=0.01), None),
         'RAdam': (torch_impls(T.RAdam, fused=False, lr=1e-3, betas=(0.9, 0.99), eps=1e-5), fa.get('radam'), partial(radam, lr=1e-3), None),
         'Lion': ({}, None, partial(lion, lr=1e-4, wd=0.1), adamw_fused),
         'Schedule-Free AdamW': ({}, None, partial(schedule_free_adamw, lr=1e-3, warmup=10), adamw_fused),
@@ -115,8 +115,8 @@ def bench_cycle(size:str, n_steps:int):
     "zero_grad, a backward pass writing every gradient, and step (AdamW): torch fused, ours with set_to_none True and False."
     shapes = SIZES[size]()
     impls = {'torch fused': (partial(torch.optim.AdamW, lr=1e-3, fused=True), True),
-             'ours, set_to_none=True (default)': (partial(adam, lr=1e-3), True),
-             'ours, set_to_none=False': (partial(adam, lr=1e-3), False)}
+             'ours, set_to_none=True (default)': (partial(adam, lr=1e-3, wd=0.01), True),   # torch's AdamW's weight decay
+             'ours, set_to_none=False': (partial(adam, lr=1e-3, wd=0.01), False)}
     runs = {}
     for name, (make, set_to_none) in impls.items():
         params = make_params(shapes)
