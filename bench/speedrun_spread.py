@@ -141,7 +141,9 @@ def main(argv=None):
         print(summary(results[-1]), flush=True)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
     if args.json:
-        with open(args.json, 'w') as f: json.dump({'target': args.target, 'runs': args.runs, 'results': results}, f, indent=1)
+        from accel_sgd.speedrun import cpu_description   # the machine, beside its numbers
+        with open(args.json, 'w') as f:
+            json.dump({'cpu': cpu_description(), 'target': args.target, 'runs': args.runs, 'results': results}, f, indent=1)
 
 
 if __name__ == '__main__': main()
