@@ -278,6 +278,7 @@ MODELS = {'course': course_model,                                          # cha
           'cnn16': partial(speedrun_cnn, widths=(16, 32, 64, 128)),
           'cnn32': partial(speedrun_cnn, widths=(32, 64, 128, 256)),
           'dense_head': dense_head_cnn,                                     # convs 16, 32, 64, then 1,024 -> 256 -> 10
+          'dense_head_128': partial(dense_head_cnn, hidden=128),           # the same convs, then 1,024 -> 128 -> 10
           'pooled': pooled_cnn,                                             # stem 16, blocks 32, 64, then 3,136 -> 256 -> 10
           'pooled_wide': partial(pooled_cnn, widths=(64, 128)),             # twice as wide: 6,272 -> 256 -> 10
           'pooled_3': partial(pooled_cnn, widths=(48, 96, 192))}            # three blocks, to 4x4: 3,072 -> 256 -> 10

@@ -59,12 +59,14 @@ class Recipe:
     label_smoothing:float = 0.
     ema:float|None = None         # decay per step of an average of the weights used at test time (None: none)
     whiten:bool = False           # the first convolution set by `patch_whitening` of the training images, and frozen
+    whiten_images:int = 5000      # how many training images (the first) the whitening's patches come from
     first_norm:bool = True        # False: no BatchNorm right after the first convolution (`drop_first_norm`)
 
     def __post_init__(self):
         if self.model not in MODELS: raise ValueError(f"Recipe {self.name!r}: model must be one of {list(MODELS)}, got {self.model!r}")
         if self.opt not in OPTIMIZERS: raise ValueError(f"Recipe {self.name!r}: opt must be one of {list(OPTIMIZERS)}, got {self.opt!r}")
         if self.precision not in ('fp32', 'bf16', 'auto'): raise ValueError(f"Recipe {self.name!r}: precision must be 'fp32', 'bf16' or 'auto', got {self.precision!r}")
+        if self.whiten_images < 1: raise ValueError(f"Recipe {self.name!r}: whiten_images must be at least 1, got {self.whiten_images}")
         bad = [a for a in self.augment if a not in ('flip', 'crop', 'erase')]
         if bad: raise ValueError(f"Recipe {self.name!r}: augment takes 'flip', 'crop', 'erase'; got {bad}")
 
@@ -98,7 +100,7 @@ def recipe_precision(recipe:Recipe, device) -> str:
 def recipe_model(recipe:Recipe, seed:int, x:torch.Tensor) -> nn.Module:
     "The model of `recipe`, initialised with `seed`; its first convolution whitened on the images `x` if the recipe says so."
     model = MODELS[recipe.model](seed)
-    if recipe.whiten: whiten_first_conv(model, x)
+    if recipe.whiten: whiten_first_conv(model, x, n=recipe.whiten_images)
     if not recipe.first_norm: drop_first_norm(model)
     return model
 
